@@ -1,0 +1,1 @@
+"""kslab: the KServe lab as a repeatable, measured experiment."""
