@@ -1,1 +1,3 @@
-"""kslab: the KServe lab as a repeatable, measured experiment."""
+"""kslab: the KServe model-serving lab as a repeatable, measured experiment."""
+
+__version__ = "0.1.0"

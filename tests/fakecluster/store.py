@@ -39,7 +39,7 @@ PATCH_TYPES = {
 
 
 def now_rfc3339() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -380,4 +380,4 @@ def owner_reference(owner: Obj, controller: bool = True) -> Obj:
             "uid": owner["metadata"]["uid"], "controller": controller, "blockOwnerDeletion": True}
 
 
-__all__ = ["Event", "Store", "RESOURCES", "owner_reference", "now_rfc3339", "PATCH_TYPES"]
+__all__ = ["PATCH_TYPES", "RESOURCES", "Event", "Store", "now_rfc3339", "owner_reference"]

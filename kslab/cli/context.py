@@ -1,0 +1,49 @@
+"""What every command receives: validated settings and the consoles to write to."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from kslab.config.model import Settings
+
+
+@dataclass
+class CliContext:
+    settings: Settings
+    _out: Console | None = field(default=None, repr=False)
+    _err: Console | None = field(default=None, repr=False)
+
+    @property
+    def no_color(self) -> bool:
+        return not self.settings.color or "NO_COLOR" in os.environ
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(no_color=self.no_color, highlight=False, soft_wrap=True)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, no_color=self.no_color, highlight=False, soft_wrap=True)
+        return self._err
+
+
+def current(ctx: typer.Context) -> CliContext:
+    """The CliContext the root callback stored on the click context."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliContext):
+        raise RuntimeError("kslab: command run without the root callback")
+    return root.obj

@@ -1,0 +1,117 @@
+"""The kslab command: global options, command registration, and error-to-exit-code handling."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from kslab.cli.commands import planned
+from kslab.cli.commands.version import version
+from kslab.cli.context import CliContext
+from kslab.errors import KslabError, UsageError
+from kslab.exitcodes import ExitCode
+
+EPILOG = """\b
+Start here:
+  kslab lab --provider local   the lab without Docker (real model server on 127.0.0.1)
+  kslab lab                    the whole lab on a kind cluster
+  kslab COMMAND --help         what a command does and its options
+
+\b
+Exit codes: 0 ok, 1 check failed, 2 bad input or not implemented yet,
+            3 environment missing, 4 timeout, 130 interrupted."""
+
+app = typer.Typer(
+    name="kslab",
+    help="Reproduce the KServe model-serving lab end to end and measure it: cluster, stack, "
+         "InferenceService, inference smoke tests, canary/raw/autoscale scenarios, and a report.",
+    epilog=EPILOG,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    kubeconfig: Annotated[str | None, typer.Option(help="Kubeconfig file (default: kslab's own, then "
+                                                   "$KUBECONFIG).", show_default=False)] = None,
+    context: Annotated[str | None, typer.Option(help="Kubeconfig context to use.", show_default=False)] = None,
+    namespace: Annotated[str | None, typer.Option("--namespace", "-n", help="Namespace for InferenceServices "
+                                                  "(default: kserve-test).", show_default=False)] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="table, json or yaml.",
+                                               show_default=False)] = None,
+    config: Annotated[str | None, typer.Option(help="Config file (default: ./kslab.yaml if present).",
+                                               show_default=False)] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="More detail; tracebacks on errors.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours (also: NO_COLOR=1).")] = False,
+) -> None:
+    """Global options apply to every command; kslab.yaml and KSLAB_* variables set the same keys."""
+    from kslab.config import load_settings
+
+    overrides = {"kubeconfig": kubeconfig, "context": context, "namespace": namespace, "output": output,
+                 "verbose": True if verbose else None, "color": False if no_color else None}
+    ctx.obj = CliContext(settings=load_settings(config_path=config, overrides=overrides))
+
+
+app.command("version")(version)
+for _name, _function in planned.COMMANDS.items():
+    app.command(_name)(_function)
+
+
+def _verbose_requested(argv: list[str]) -> bool:
+    return "--verbose" in argv or "-v" in argv
+
+
+def _print_error(message: str, hint: str | None) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Console-script entry point: run the app and map every outcome to an ExitCode."""
+    args = sys.argv[1:] if argv is None else argv
+    from typer import _click  # typer vendors click; its exception classes live here
+
+    click_exceptions = _click.exceptions
+    try:
+        result = app(args=args, prog_name="kslab", standalone_mode=False)
+        code = int(result) if isinstance(result, int) else ExitCode.OK
+    except KslabError as exc:
+        if _verbose_requested(args):
+            import traceback
+
+            traceback.print_exc()
+        _print_error(exc.message, exc.hint)
+        code = exc.exit_code
+    except click_exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # bare `kslab` (like bare `kind`) prints help and succeeds
+        code = ExitCode.OK
+    except click_exceptions.ClickException as exc:
+        exc.show()
+        code = ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
+    except typer.Exit as exc:
+        code = exc.exit_code
+    except (KeyboardInterrupt, typer.Abort):
+        print("interrupted", file=sys.stderr)
+        code = ExitCode.INTERRUPTED
+    except Exception as exc:  # the last line of defence: one line, no traceback unless --verbose
+        if _verbose_requested(args):
+            raise
+        _print_error(f"unexpected {type(exc).__name__}: {exc}",
+                     "run again with --verbose for the traceback, and please report it")
+        code = ExitCode.CHECK_FAILED
+    return int(code)
+
+
+def entry() -> None:
+    sys.exit(run())
+
+
+__all__ = ["UsageError", "app", "entry", "run"]

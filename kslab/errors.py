@@ -1,0 +1,52 @@
+"""Errors kslab reports to users: one line saying what is wrong, one line saying how to fix it."""
+
+from __future__ import annotations
+
+from kslab.exitcodes import ExitCode
+
+
+class KslabError(Exception):
+    """Base of every error the CLI prints without a traceback."""
+
+    exit_code: ExitCode = ExitCode.CHECK_FAILED
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(KslabError):
+    """Bad input: flags, config values, names."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    """kslab.yaml or a KSLAB_* variable is invalid."""
+
+
+class NotImplementedYet(UsageError):
+    """A command the product will have but which is not built yet."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(f"'kslab {command}' is not implemented yet",
+                         "see README.md for the commands that work today")
+
+
+class EnvironmentMissing(KslabError):
+    """A tool, daemon or cluster kslab needs is not there."""
+
+    exit_code = ExitCode.ENVIRONMENT
+
+
+class CheckFailed(KslabError):
+    """A check or readiness condition failed."""
+
+    exit_code = ExitCode.CHECK_FAILED
+
+
+class WaitTimeout(KslabError):
+    """A wait ran out of time; the message names what was waited for."""
+
+    exit_code = ExitCode.TIMEOUT

@@ -1,0 +1,88 @@
+"""The version matrix in manifests/stack/versions.yaml, as typed objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kslab.errors import ConfigError, UsageError
+from kslab.paths import manifests_dir
+
+
+@dataclass(frozen=True)
+class KindPin:
+    version: str
+    node_image: str
+
+
+@dataclass(frozen=True)
+class StackRelease:
+    """Everything pinned for one KServe minor release."""
+
+    minor: str
+    kserve: str
+    kubernetes_min: str
+    istio: str
+    knative_serving: str
+    knative_operator: str
+    knative_operator_namespace: str
+    cert_manager: str
+    gateway_api: str | None
+    install_method: str
+    controller_chart: str
+    runtimes_chart: str | None
+    deployment_modes: dict[str, str]
+    kind: KindPin
+
+    def deployment_mode(self, mode: str) -> str:
+        """The name this release uses for kslab's ``knative`` / ``standard`` mode."""
+        return self.deployment_modes[mode]
+
+
+@dataclass(frozen=True)
+class StackMatrix:
+    default: str
+    charts: dict[str, str]
+    releases: dict[str, StackRelease]
+
+    def release(self, version: str | None = None) -> StackRelease:
+        """The release for '0.20', '0.20.0' or 'v0.20.0' (None: the default)."""
+        wanted = (version or self.default).lstrip("v")
+        minor = ".".join(wanted.split(".")[:2])
+        if minor not in self.releases:
+            raise UsageError(f"KServe version {version} is not in the version matrix",
+                             f"choose one of {', '.join(sorted(self.releases))} or add it to "
+                             "manifests/stack/versions.yaml")
+        release = self.releases[minor]
+        if wanted.count(".") == 2 and wanted != release.kserve.lstrip("v"):
+            raise UsageError(f"KServe version {version} is not pinned (the {minor} entry pins {release.kserve})",
+                             "use the pinned patch release or edit manifests/stack/versions.yaml")
+        return release
+
+
+_RELEASE_KEYS = {f for f in StackRelease.__dataclass_fields__ if f not in ("minor",)}
+
+
+def _release(minor: str, raw: dict[str, Any], source: Path) -> StackRelease:
+    missing = _RELEASE_KEYS - set(raw)
+    unknown = set(raw) - _RELEASE_KEYS
+    if missing or unknown:
+        detail = "; ".join(filter(None, [f"missing {sorted(missing)}" if missing else "",
+                                         f"unknown {sorted(unknown)}" if unknown else ""]))
+        raise ConfigError(f"{source}: release {minor}: {detail}")
+    values = dict(raw)
+    values["kind"] = KindPin(**values["kind"])
+    values["kubernetes_min"] = str(values["kubernetes_min"])
+    return StackRelease(minor=minor, **values)
+
+
+def load_matrix(path: Path | None = None) -> StackMatrix:
+    source = path or manifests_dir() / "stack" / "versions.yaml"
+    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
+    releases = {str(k): _release(str(k), v, source) for k, v in raw["releases"].items()}
+    if str(raw["default"]) not in releases:
+        raise ConfigError(f"{source}: default {raw['default']} has no release entry")
+    return StackMatrix(default=str(raw["default"]), charts=dict(raw["charts"]), releases=releases)

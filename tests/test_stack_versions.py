@@ -1,0 +1,71 @@
+"""Pins of manifests/stack/versions.yaml against the facts file (§1.1, §1.3, §2.2-2.6, §3.1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kslab.errors import UsageError
+from kslab.stack.versions import load_matrix
+
+MATRIX = load_matrix()
+
+# (minor, kserve tag, istio, knative serving, operator, operator namespace, cert-manager, min k8s)
+FACTS_1_1 = [
+    ("0.15", "v0.15.2", "1.23.2", "1.15.2", "v1.15.7", "knative-serving", "v1.16.1", "1.30"),
+    ("0.16", "v0.16.0", "1.27.1", "1.15.2", "v1.15.7", "knative-serving", "v1.16.1", "1.32"),
+    ("0.17", "v0.17.1", "1.27.1", "1.21.1", "v1.21.1", "knative-operator", "v1.17.0", "1.32"),
+    ("0.18", "v0.18.1", "1.27.1", "1.21.1", "v1.21.1", "knative-operator", "v1.17.0", "1.32"),
+    ("0.19", "v0.19.0", "1.27.1", "1.21.1", "v1.21.1", "knative-operator", "v1.17.0", "1.32"),
+    ("0.20", "v0.20.0", "1.27.1", "1.21.1", "v1.21.1", "knative-operator", "v1.17.0", "1.32"),
+]
+
+
+@pytest.mark.parametrize("row", FACTS_1_1, ids=[r[0] for r in FACTS_1_1])
+def test_release_pins_match_the_facts(row):
+    minor, kserve, istio, serving, operator, operator_ns, cert_manager, k8s_min = row
+    release = MATRIX.release(minor)
+    assert (release.kserve, release.istio, release.knative_serving, release.knative_operator) == (
+        kserve, istio, serving, operator)
+    assert release.knative_operator_namespace == operator_ns
+    assert release.cert_manager == cert_manager
+    assert release.kubernetes_min == k8s_min
+
+
+def test_default_is_kserve_0_20_0():
+    assert MATRIX.release().kserve == "v0.20.0"
+
+
+def test_chart_names_change_at_0_17():
+    assert MATRIX.release("0.16").controller_chart == "kserve"
+    assert MATRIX.release("0.16").runtimes_chart is None  # runtimes ship inside the kserve chart
+    for minor in ("0.17", "0.18", "0.19", "0.20"):
+        assert MATRIX.release(minor).controller_chart == "kserve-resources"
+        assert MATRIX.release(minor).runtimes_chart == "kserve-runtime-configs"
+    assert MATRIX.charts["kserve_oci"] == "oci://ghcr.io/kserve/charts"
+
+
+def test_deployment_mode_names_change_at_0_16():
+    assert MATRIX.release("0.15").deployment_mode("standard") == "RawDeployment"
+    assert MATRIX.release("0.15").deployment_mode("knative") == "Serverless"
+    assert MATRIX.release("0.16").deployment_mode("standard") == "Standard"
+    assert MATRIX.release("0.20").deployment_mode("knative") == "Knative"
+
+
+def test_kind_node_images_meet_the_kubernetes_minimum():
+    for release in MATRIX.releases.values():
+        node_minor = tuple(int(p) for p in release.kind.node_image.split(":v")[1].split(".")[:2])
+        assert node_minor >= tuple(int(p) for p in release.kubernetes_min.split("."))
+    assert MATRIX.release("0.20").kind.version == "v0.30.0"  # KServe 0.17+ pins KIND_VERSION v0.30.0
+    assert MATRIX.release("0.20").kind.node_image == "kindest/node:v1.34.0"
+
+
+@pytest.mark.parametrize("spelling", ["0.20", "0.20.0", "v0.20.0"])
+def test_version_spellings(spelling):
+    assert MATRIX.release(spelling).minor == "0.20"
+
+
+def test_unpinned_patch_and_unknown_minor_are_usage_errors():
+    with pytest.raises(UsageError, match=r"0\.20\.1 is not pinned"):
+        MATRIX.release("0.20.1")
+    with pytest.raises(UsageError, match="not in the version matrix"):
+        MATRIX.release("0.13")
