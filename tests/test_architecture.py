@@ -1,0 +1,68 @@
+"""House rules that code review would otherwise have to remember: layers, module size, lazy imports."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "kslab"
+# Upper layers may import lower ones, never the reverse (style anchors: kopf's import contracts).
+LAYERS = [
+    ("kslab.cli",),
+    ("kslab.lab", "kslab.scenarios", "kslab.report", "kslab.doctor"),  # services
+    ("kslab.kube", "kslab.providers", "kslab.portforward", "kslab.inference", "kslab.load", "kslab.stack"),
+    ("kslab.config", "kslab.models", "kslab.util", "kslab.errors", "kslab.exitcodes", "kslab.paths"),
+]
+
+
+def _layer(module: str) -> int | None:
+    for index, prefixes in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return index
+    return None
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        yield name, path
+
+
+def test_no_module_imports_a_higher_layer():
+    offences = []
+    for name, path in _modules():
+        own = _layer(name)
+        if own is None:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            for target in targets:
+                layer = _layer(target)
+                if layer is not None and layer < own:
+                    offences.append(f"{name} imports {target}")
+    assert offences == []
+
+
+def test_modules_stay_small():
+    too_long = {name: n for name, path in _modules() if (n := len(path.read_text().splitlines())) > 400}
+    assert too_long == {}
+
+
+def test_package_never_imports_the_test_fakes():
+    for name, path in _modules():
+        assert "tests.fakecluster" not in path.read_text(), name
+
+
+def test_cli_startup_does_not_import_heavy_clients():
+    code = ("import sys, kslab.cli.main; "
+            "print(','.join(m for m in ('kubernetes', 'requests', 'sh', 'tenacity', 'rich.table') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
