@@ -1,0 +1,195 @@
+"""Kube: one cluster connection (kubeconfig + context) with retries and kslab's error types.
+
+Built on the kubernetes client's DynamicClient so every resource, built-in or custom, goes through
+one code path. Transient failures (429 with Retry-After, 5xx, dropped connections) are retried with
+tenacity; everything else becomes a KubeApiError / NotFound / ClusterUnreachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+from kslab.kube.errors import RETRIABLE_STATUS, ClusterUnreachable, KubeApiError, KubeconfigMissing, NotFound
+from kslab.kube.resources import ResourceRef
+
+T = TypeVar("T")
+Obj = dict[str, Any]
+FIELD_MANAGER = "kslab"
+
+
+def _status_of(exc: BaseException) -> int | None:
+    status = getattr(exc, "status", None)
+    return status if isinstance(status, int) else None
+
+
+def _is_transient(exc: BaseException) -> bool:
+    import urllib3.exceptions
+
+    if _status_of(exc) in RETRIABLE_STATUS:
+        return True
+    return isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.ReadTimeoutError)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    headers = getattr(exc, "headers", None) or {}
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return min(float(value), 10.0) if value is not None else None
+    except ValueError:
+        return None
+
+
+class Kube:
+    """A connection to one cluster. Cheap to build; discovery happens on first use."""
+
+    def __init__(self, kubeconfig: str | None = None, context: str | None = None, *,
+                 request_timeout: float = 30.0, attempts: int = 5, backoff: float = 0.2) -> None:
+        from kubernetes import client, config
+
+        configuration = client.Configuration()
+        try:
+            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=configuration,
+                                    persist_config=False)
+        except (config.ConfigException, FileNotFoundError, TypeError) as exc:
+            where = kubeconfig or "$KUBECONFIG / ~/.kube/config"
+            raise KubeconfigMissing(f"no usable kubeconfig at {where}" + (f" (context {context})" if context else "")
+                                    + f": {exc}", "create a cluster with 'kslab up' or pass --kubeconfig/--context"
+                                    ) from None
+        self.host: str = configuration.host
+        self.request_timeout = request_timeout
+        self.attempts = attempts
+        self.backoff = backoff
+        self._api_client = client.ApiClient(configuration)
+        self._dynamic: Any = None
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one API call with retries on transient errors; translate the final failure."""
+        import tenacity
+        import urllib3.exceptions
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            hinted = _retry_after(exc) if exc else None
+            return hinted if hinted is not None else min(self.backoff * 2 ** (state.attempt_number - 1), 2.0)
+
+        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(_is_transient), wait=wait,
+                                     stop=tenacity.stop_after_attempt(self.attempts), reraise=True)
+        try:
+            return retrying(fn, *args, **kwargs)
+        except urllib3.exceptions.MaxRetryError as exc:
+            raise ClusterUnreachable(f"cannot reach the Kubernetes API at {self.host} ({what}): {exc.reason}",
+                                     "is the cluster running? check 'kslab status' or --kubeconfig/--context"
+                                     ) from None
+        except Exception as exc:
+            status = _status_of(exc)
+            if status is None:
+                raise
+            raise self._translate(exc, status, what) from None
+
+    @staticmethod
+    def _translate(exc: BaseException, status: int, what: str) -> KubeApiError:
+        import json
+
+        body = getattr(exc, "body", None)
+        message, reason = str(getattr(exc, "reason", "") or what), str(getattr(exc, "reason", "") or "")
+        try:
+            parsed = json.loads(body) if body else {}
+            message = parsed.get("message") or message
+            reason = parsed.get("reason") or reason
+        except (TypeError, ValueError):
+            pass
+        cls = NotFound if status == 404 else KubeApiError
+        return cls(status, reason, message)
+
+    @property
+    def dynamic(self) -> Any:
+        if self._dynamic is None:
+            from kubernetes.dynamic import DynamicClient
+
+            self._dynamic = self.call("API discovery", DynamicClient, self._api_client)
+        return self._dynamic
+
+    def resource(self, ref: ResourceRef) -> Any:
+        from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+        try:
+            return self.dynamic.resources.get(api_version=ref.api_version, kind=ref.kind)
+        except ResourceNotFoundError:
+            raise NotFound(404, "NotFound", f'the server doesn\'t have a resource type "{ref.plural}" '
+                           f"({ref.api_version})", "install the component that provides it (kslab up)") from None
+
+    @staticmethod
+    def _dict(result: Any) -> Obj:
+        return result.to_dict() if hasattr(result, "to_dict") else dict(result)
+
+    # -- verbs -------------------------------------------------------------------------------
+    def version(self) -> Obj:
+        from kubernetes import client
+
+        info = self.call("GET /version", client.VersionApi(self._api_client).get_code,
+                         _request_timeout=self.request_timeout)
+        return info.to_dict()
+
+    def get(self, ref: ResourceRef, name: str, namespace: str | None = None) -> Obj:
+        res = self.resource(ref)
+        return self._dict(self.call(f"get {ref.describe(name, namespace)}", res.get, name=name,
+                                    namespace=namespace, _request_timeout=self.request_timeout))
+
+    def find(self, ref: ResourceRef, name: str, namespace: str | None = None) -> Obj | None:
+        try:
+            return self.get(ref, name, namespace)
+        except NotFound:
+            return None
+
+    def list(self, ref: ResourceRef, namespace: str | None = None, label_selector: str | None = None,
+             field_selector: str | None = None) -> tuple[list[Obj], str]:
+        """Items and the list's resourceVersion (the point a watch continues from)."""
+        res = self.resource(ref)
+        result = self._dict(self.call(f"list {ref.plural}", res.get, namespace=namespace,
+                                      label_selector=label_selector, field_selector=field_selector,
+                                      _request_timeout=self.request_timeout))
+        return list(result.get("items") or []), str((result.get("metadata") or {}).get("resourceVersion", ""))
+
+    def apply(self, ref: ResourceRef, body: Obj, namespace: str | None = None, *, force: bool = True) -> Obj:
+        """Server-side apply with field manager 'kslab' (creates when missing)."""
+        res = self.resource(ref)
+        name = body["metadata"]["name"]
+        return self._dict(self.call(f"apply {ref.describe(name, namespace)}", self.dynamic.server_side_apply, res,
+                                    body=body, name=name, namespace=namespace, field_manager=FIELD_MANAGER,
+                                    force_conflicts=force, _request_timeout=self.request_timeout))
+
+    def create(self, ref: ResourceRef, body: Obj, namespace: str | None = None) -> Obj:
+        res = self.resource(ref)
+        return self._dict(self.call(f"create {ref.describe(body['metadata']['name'], namespace)}", res.create,
+                                    body=body, namespace=namespace, _request_timeout=self.request_timeout))
+
+    def patch_merge(self, ref: ResourceRef, name: str, patch: Obj, namespace: str | None = None) -> Obj:
+        res = self.resource(ref)
+        return self._dict(self.call(f"patch {ref.describe(name, namespace)}", res.patch, body=patch, name=name,
+                                    namespace=namespace, content_type="application/merge-patch+json",
+                                    _request_timeout=self.request_timeout))
+
+    def delete(self, ref: ResourceRef, name: str, namespace: str | None = None,
+               propagation: str = "Background") -> None:
+        res = self.resource(ref)
+        self.call(f"delete {ref.describe(name, namespace)}", res.delete, name=name, namespace=namespace,
+                  body={"propagationPolicy": propagation}, _request_timeout=self.request_timeout)
+
+    def watch(self, ref: ResourceRef, namespace: str | None = None, *, name: str | None = None,
+              label_selector: str | None = None, resource_version: str | None = None,
+              timeout_seconds: int = 60) -> Iterator[tuple[str, Obj]]:
+        """(event type, object) pairs until the server ends the stream; 410 surfaces as KubeApiError."""
+        res = self.resource(ref)
+        stream = self.call(f"watch {ref.plural}", self.dynamic.watch, res, namespace=namespace, name=name,
+                           label_selector=label_selector, resource_version=resource_version,
+                           timeout=timeout_seconds)
+        try:
+            for event in stream:
+                yield event["type"], event["raw_object"]
+        except Exception as exc:
+            status = _status_of(exc)
+            if status is None:
+                raise
+            raise self._translate(exc, status, f"watch {ref.plural}") from None
