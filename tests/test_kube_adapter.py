@@ -13,18 +13,19 @@ from kslab.kube.client import Kube
 from kslab.kube.conditions import condition_is
 from kslab.kube.errors import ClusterUnreachable, KubeApiError, KubeconfigMissing, NotFound
 from kslab.kube.wait import wait_for
-from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.resources import by_key
 
 ISVC_KEY = "serving.kserve.io/inferenceservices"
 
 
 @pytest.fixture
-def cluster(tmp_path):
-    fake = FakeCluster(controllers=False).start()
-    fake.kubeconfig_path = fake.write_kubeconfig(tmp_path / "kubeconfig")
-    yield fake
-    fake.stop()
+def fake_cluster_controllers():
+    return False  # these tests make every state change themselves
+
+
+@pytest.fixture
+def cluster(fake_cluster):
+    return fake_cluster
 
 
 @pytest.fixture
@@ -148,5 +149,5 @@ def test_wait_survives_410_gone(kube, cluster):
     obj = wait_for(kube, R.INFERENCE_SERVICE, "sklearn-iris", "kserve-test", lambda o: condition_is(o, "Ready"),
                    timeout=10, what="Ready")
     assert condition_is(obj, "Ready")
-    rereads = cluster._server.requests(method="GET", contains="/inferenceservices/sklearn-iris")
+    rereads = cluster.server.requests(method="GET", contains="/inferenceservices/sklearn-iris")
     assert len(rereads) >= 2, "the 410 should have made the wait re-read the object"

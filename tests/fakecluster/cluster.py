@@ -85,6 +85,13 @@ class FakeCluster:
             raise RuntimeError("fake cluster not started")
         return self._server.url
 
+    @property
+    def server(self) -> Any:
+        """The running ApiServer: ``requests(method, contains)``, ``request_log``, ``clear_log()``."""
+        if self._server is None:
+            raise RuntimeError("fake cluster not started")
+        return self._server
+
     def start(self) -> FakeCluster:
         from .server import ApiServer
 

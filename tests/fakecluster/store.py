@@ -180,6 +180,7 @@ class Store:
             meta["creationTimestamp"] = now_rfc3339()
             meta["generation"] = 1
             obj = self._admit("CREATE", rt, obj, None)
+            meta = obj["metadata"]  # a hook may return a new object
             self._set_managed(obj, manager or "unknown", "Update")
             if rt.key == "/namespaces":
                 obj.setdefault("status", {})["phase"] = "Active"
@@ -233,6 +234,7 @@ class Store:
                 else:
                     meta.pop(keep, None)
             merged = self._admit("UPDATE", rt, merged, copy.deepcopy(old))
+            meta = merged["metadata"]  # a hook may return a new object
             if _spec_of(merged) != _spec_of(old):
                 meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
         self._set_managed(merged, manager, operation)
