@@ -1,0 +1,36 @@
+"""Which reconcilers and admission hooks make up the simulated cluster."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..store import Admission
+from .autoscaler import AutoscalerReconciler
+from .deployments import DeploymentReconciler, ReplicaSetReconciler
+from .endpoints import EndpointsReconciler
+from .framework import Reconciler
+from .hpa import HorizontalPodAutoscalerReconciler
+from .knative_operator import KnativeServingReconciler
+from .knative_revisions import RevisionReconciler
+from .knative_serving import ConfigurationReconciler, RouteReconciler, ServiceReconciler
+from .kserve_isvc import InferenceServiceReconciler
+from .kserve_webhook import KServeWebhooks, WebhookEndpointsReconciler
+from .pods import PodLifecycle
+
+if TYPE_CHECKING:
+    from .manager import ControllerManager
+
+RECONCILERS: tuple[type[Reconciler], ...] = (
+    PodLifecycle, ReplicaSetReconciler, DeploymentReconciler, EndpointsReconciler, HorizontalPodAutoscalerReconciler,
+    KnativeServingReconciler, ServiceReconciler, ConfigurationReconciler, RouteReconciler, RevisionReconciler,
+    AutoscalerReconciler, InferenceServiceReconciler, WebhookEndpointsReconciler,
+)
+
+
+def build_reconcilers(mgr: ControllerManager) -> list[Reconciler]:
+    return [cls(mgr) for cls in RECONCILERS]
+
+
+def build_admission(mgr: ControllerManager) -> list[Admission]:
+    mgr.webhooks = KServeWebhooks(mgr)
+    return mgr.webhooks.hooks()
