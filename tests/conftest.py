@@ -12,12 +12,20 @@ from pathlib import Path
 import pytest
 
 from tests.fakecluster.cluster import FakeCluster
+from tests.fakecluster.tools.fixture import fake_tools  # noqa: F401  (fixture registration)
 
 
 @pytest.fixture
-def fake_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCluster]:
+def fake_cluster_controllers() -> bool:
+    """Whether ``fake_cluster`` runs the simulated controllers (a folder's conftest may override this)."""
+    return True
+
+
+@pytest.fixture
+def fake_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 fake_cluster_controllers: bool) -> Iterator[FakeCluster]:
     """A started fake cluster; KUBECONFIG and KUBECACHEDIR point at per-test files."""
-    cluster = FakeCluster().start()
+    cluster = FakeCluster(controllers=fake_cluster_controllers).start()
     kubeconfig = cluster.write_kubeconfig(tmp_path / "kubeconfig")
     cluster.kubeconfig_path = kubeconfig  # type: ignore[attr-defined]
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
@@ -54,3 +62,21 @@ def kubectl(fake_cluster: FakeCluster, tmp_path: Path):
         return proc
 
     return run
+
+
+@pytest.fixture
+def sim_cluster() -> Iterator[FakeCluster]:
+    """A FakeCluster without the HTTP server: the store plus the simulated controllers, started.
+
+    Tune ``sim_cluster.controllers.settings`` before creating objects; the fixture fails the test if
+    a simulated controller raised an unexpected exception.
+    """
+    from tests.fakecluster.controllers import ControllerManager
+
+    cluster = FakeCluster(controllers=False)
+    manager = ControllerManager(cluster).start()
+    try:
+        yield cluster
+    finally:
+        manager.stop()
+    assert not manager.errors, "simulated controllers raised:\n" + "\n".join(manager.errors)
