@@ -35,7 +35,7 @@ def test_bare_kslab_prints_help_and_succeeds(capsys):
     assert "Usage: kslab" in captured.out + captured.err
 
 
-@pytest.mark.parametrize("argv", [["up"], ["down"], ["status"], ["deploy", "sklearn-iris"],
+@pytest.mark.parametrize("argv", [["deploy", "sklearn-iris"],
                                   ["undeploy", "sklearn-iris"], ["predict", "sklearn-iris"],
                                   ["smoke", "sklearn-iris"], ["port-forward", "sklearn-iris"],
                                   ["load", "sklearn-iris"], ["scenario", "canary"], ["doctor"], ["report"],

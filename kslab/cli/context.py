@@ -20,6 +20,16 @@ class CliContext:
     _out: Console | None = field(default=None, repr=False)
     _err: Console | None = field(default=None, repr=False)
 
+    def override(self, **values: object) -> Settings:
+        """Settings with command-level flags applied (None means 'not given'), validated again."""
+        from kslab.config.loader import deep_merge
+        from kslab.config.model import Settings, from_mapping
+
+        given = {k: v for k, v in values.items() if v is not None}
+        if not given:
+            return self.settings
+        return from_mapping(Settings, deep_merge(self.settings.to_dict(), given))
+
     @property
     def no_color(self) -> bool:
         return not self.settings.color or "NO_COLOR" in os.environ

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from kslab.cli.commands import planned
+from kslab.cli.commands import cluster, planned
 from kslab.cli.commands.version import version
 from kslab.cli.context import CliContext
 from kslab.errors import KslabError, UsageError
@@ -60,6 +60,9 @@ def main(
 
 
 app.command("version")(version)
+app.command("up")(cluster.up)
+app.command("down")(cluster.down)
+app.command("status")(cluster.status)
 for _name, _function in planned.COMMANDS.items():
     app.command(_name)(_function)
 

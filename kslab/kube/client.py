@@ -166,9 +166,16 @@ class Kube:
                                     body=body, namespace=namespace, _request_timeout=self.request_timeout))
 
     def patch_merge(self, ref: ResourceRef, name: str, patch: Obj, namespace: str | None = None) -> Obj:
+        return self._patch(ref, name, patch, namespace, "application/merge-patch+json")
+
+    def patch_json(self, ref: ResourceRef, name: str, operations: list[Obj], namespace: str | None = None) -> Obj:
+        """RFC 6902 JSON patch (e.g. to change one list item, which a merge patch would replace)."""
+        return self._patch(ref, name, operations, namespace, "application/json-patch+json")
+
+    def _patch(self, ref: ResourceRef, name: str, body: Any, namespace: str | None, content_type: str) -> Obj:
         res = self.resource(ref)
-        return self._dict(self.call(f"patch {ref.describe(name, namespace)}", res.patch, body=patch, name=name,
-                                    namespace=namespace, content_type="application/merge-patch+json",
+        return self._dict(self.call(f"patch {ref.describe(name, namespace)}", res.patch, body=body, name=name,
+                                    namespace=namespace, content_type=content_type,
                                     _request_timeout=self.request_timeout))
 
     def delete(self, ref: ResourceRef, name: str, namespace: str | None = None,

@@ -58,5 +58,46 @@ def wait_for(kube: Kube, ref: ResourceRef, name: str, namespace: str | None, pre
                       f"last seen: {state}", f"inspect it with: kubectl describe {ref.describe(name, namespace)}")
 
 
+def wait_for_list(kube: Kube, ref: ResourceRef, namespace: str | None, predicate: Callable[[list[Obj]], bool], *,
+                  label_selector: str | None = None, timeout: float, what: str,
+                  describe: Callable[[list[Obj]], str] | None = None) -> list[Obj]:
+    """Return the matching objects once ``predicate(items)`` holds, following one list+watch."""
+    deadline = time.monotonic() + timeout
+    items, resource_version = kube.list(ref, namespace, label_selector=label_selector)
+    current = {_key(o): o for o in items}
+    while not predicate(list(current.values())):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            seen = describe(list(current.values())) if describe else f"{len(current)} matching"
+            where = f" in namespace {namespace}" if namespace else ""
+            selector = f" with labels {label_selector}" if label_selector else ""
+            raise WaitTimeout(f"timed out after {timeout:g}s waiting for {ref.plural}{selector}{where} to be {what}; "
+                              f"last seen: {seen}",
+                              f"inspect them with: kubectl get {ref.plural}{' -n ' + namespace if namespace else ''}"
+                              f"{' -l ' + label_selector if label_selector else ''}")
+        try:
+            for kind, obj in kube.watch(ref, namespace, label_selector=label_selector,
+                                        resource_version=resource_version,
+                                        timeout_seconds=max(1, int(remaining + 0.999))):
+                resource_version = _rv(obj) or resource_version
+                if kind == "DELETED":
+                    current.pop(_key(obj), None)
+                elif kind != "BOOKMARK":
+                    current[_key(obj)] = obj
+                if predicate(list(current.values())) or time.monotonic() >= deadline:
+                    break
+        except KubeApiError as exc:
+            if exc.status != 410:
+                raise
+            items, resource_version = kube.list(ref, namespace, label_selector=label_selector)
+            current = {_key(o): o for o in items}
+    return list(current.values())
+
+
+def _key(obj: Obj) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return meta.get("namespace", ""), meta.get("name", "")
+
+
 def _rv(obj: Obj | None) -> str | None:
     return ((obj or {}).get("metadata") or {}).get("resourceVersion")

@@ -11,27 +11,6 @@ from kslab.errors import NotImplementedYet
 NameArg = Annotated[str, typer.Argument(help="InferenceService name from the model catalog, e.g. sklearn-iris.")]
 
 
-def up() -> None:
-    """Create a cluster and install the KServe stack.
-
-    Providers: kind, minikube or an existing cluster; stack: cert-manager, Istio, Knative Serving, KServe.
-    """
-    raise NotImplementedYet("up")
-
-
-def down() -> None:
-    """Delete what kslab created, and nothing else.
-
-    That is its own cluster, or the namespaces it made on an existing cluster.
-    """
-    raise NotImplementedYet("down")
-
-
-def status() -> None:
-    """Show the cluster, the stack and InferenceServices."""
-    raise NotImplementedYet("status")
-
-
 def deploy(name: NameArg) -> None:
     """Apply an InferenceService and wait until Ready.
 
@@ -97,7 +76,7 @@ def lab() -> None:
 
 
 COMMANDS = {
-    "up": up, "down": down, "status": status, "deploy": deploy, "undeploy": undeploy, "predict": predict,
+    "deploy": deploy, "undeploy": undeploy, "predict": predict,
     "smoke": smoke, "port-forward": port_forward, "load": load, "scenario": scenario, "doctor": doctor,
     "report": report, "lab": lab,
 }

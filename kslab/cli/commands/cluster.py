@@ -1,0 +1,117 @@
+"""kslab up / down / status: thin wrappers over kslab.lab services."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kslab.cli.context import current
+from kslab.cli.options import OutputOption
+from kslab.cli.output import emit
+from kslab.errors import KslabError, UsageError
+
+ProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube or existing.",
+                                                    show_default=False)]
+
+
+def up(
+    ctx: typer.Context,
+    provider: ProviderOption = None,
+    mode: Annotated[str | None, typer.Option(help="knative (serverless) or standard (raw Deployments).",
+                                             show_default=False)] = None,
+    kserve_version: Annotated[str | None, typer.Option("--kserve-version", help="A row of "
+                              "manifests/stack/versions.yaml, e.g. 0.20.0.", show_default=False)] = None,
+    preload: Annotated[list[str] | None, typer.Option(help="Image to `kind load docker-image` after creating "
+                                                      "the cluster (repeatable).", show_default=False)] = None,
+    output: OutputOption = None,
+) -> None:
+    """Create a cluster and install the KServe stack.
+
+    Preflight (docker, kind/minikube, kubectl, helm, CPU/memory, inotify), then the cluster, then
+    cert-manager, Istio, IngressClass istio, Knative Serving (knative mode) and KServe with its
+    runtimes, each waited for until ready. Running it again on a ready cluster changes nothing.
+    Every step is recorded in reports/<run-id>/run.json.
+    """
+    from kslab.cli.progress import ProgressView
+    from kslab.lab.cluster import bring_up
+    from kslab.models.run_record import RunRecord
+
+    cli = current(ctx)
+    settings = cli.override(provider=provider, mode=mode, kserve_version=kserve_version)
+    if settings.provider == "local":
+        raise UsageError("'kslab up' needs a cluster provider", "use --provider kind|minikube|existing")
+    record = RunRecord(Path(settings.reports_dir), "up", settings.to_dict())
+    cli.err.print(f"run record: {record.path}", highlight=False)
+    try:
+        with ProgressView(cli.err, f"kslab up ({settings.provider}, KServe {settings.kserve_version}, "
+                          f"{settings.mode} mode)") as view:
+            result = bring_up(settings, record, observer=view, preload=tuple(preload or ()),
+                              on_check=lambda c: view("preflight", "ok" if c.ok else c.severity,
+                                                      f"{c.name}: {c.detail}"))
+    except BaseException as exc:
+        record.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+        raise
+    record.finish("ok")
+    summary = {
+        "provider": result.provider, "cluster": result.cluster, "created": result.created_cluster,
+        "kubeconfig": result.access.kubeconfig, "context": result.access.context,
+        "server_version": result.server_version,
+        "components": {r.name: r.action for r in result.components}, "run_record": str(record.path),
+    }
+    emit(cli, summary, output, title="kslab up")
+
+
+def down(
+    ctx: typer.Context,
+    provider: ProviderOption = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    uninstall_stack: Annotated[bool, typer.Option("--uninstall-stack", help="On an existing cluster, also "
+                                                  "uninstall the stack kslab installed.")] = False,
+) -> None:
+    """Delete what kslab created, and nothing else.
+
+    kind/minikube: the cluster, if kslab created it. Existing cluster: the lab namespace if kslab
+    created it; with --uninstall-stack also the Helm releases and namespaces of the stack.
+    """
+    from kslab.lab.teardown import plan_teardown, run_teardown
+
+    cli = current(ctx)
+    settings = cli.override(provider=provider)
+    plan = plan_teardown(settings, uninstall_stack)
+    if plan.empty:
+        cli.err.print("nothing to delete: kslab created nothing here", highlight=False)
+        return
+    cli.err.print("kslab down will:\n" + "\n".join(f"  - {line}" for line in plan.describe()), highlight=False)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to delete without confirmation", "re-run with --yes")
+        if not typer.confirm("Proceed?", default=False):
+            raise typer.Abort()
+    run_teardown(settings, plan, on_line=lambda line: cli.err.print(line, highlight=False, markup=False))
+    cli.err.print("done", highlight=False)
+
+
+def status(ctx: typer.Context, provider: ProviderOption = None, output: OutputOption = None) -> None:
+    """Show the cluster, the stack and InferenceServices.
+
+    Provider, cluster, context, Kubernetes version, each component with its version and readiness,
+    KServe's default deployment mode, and every InferenceService with Ready and URL.
+    """
+    from kslab.lab.status import cluster_status
+
+    cli = current(ctx)
+    data = cluster_status(cli.override(provider=provider))
+    if (output or cli.settings.output) != "table":
+        emit(cli, data, output)
+        return
+    header = {k: v for k, v in data.items() if k not in ("components", "inference_services")}
+    emit(cli, header, "table", title="cluster")
+    emit(cli, data["components"], "table", title="stack")
+    if data["inference_services"]:
+        emit(cli, data["inference_services"], "table", title="InferenceServices")
+    not_ready = [c["name"] for c in data["components"] if not c["ready"]]
+    if not_ready:
+        raise KslabError(f"not ready: {', '.join(not_ready)}", "run 'kslab up' or 'kslab doctor'")

@@ -1,0 +1,141 @@
+"""Bring the lab's cluster and stack up, describe them, and tear down what kslab created."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kslab.config.model import Settings
+from kslab.errors import CheckFailed, EnvironmentMissing, KslabError, UsageError
+from kslab.kube import resources as R
+from kslab.kube.client import Kube
+from kslab.lab.preflight import Check, check_server_version, require_passing, run_preflight
+from kslab.models.run_record import RunRecord
+from kslab.providers.base import ClusterAccess, Provider
+from kslab.providers.existing import ExistingCluster
+from kslab.providers.kind import KindProvider
+from kslab.providers.minikube import MinikubeProvider
+from kslab.providers.state import MANAGED_BY_LABEL, ProviderState
+from kslab.stack.components import load_components, placeholders
+from kslab.stack.helm import Helm
+from kslab.stack.installer import ComponentResult, StackInstaller
+from kslab.stack.versions import StackMatrix, StackRelease, load_matrix
+
+Observer = Callable[[str, str, str], None]
+GATEWAY_NODE_PORT = 31080  # mapped to the host by manifests/kind/cluster.yaml
+
+
+@dataclass
+class UpResult:
+    access: ClusterAccess
+    provider: str
+    cluster: str
+    created_cluster: bool
+    server_version: str
+    components: list[ComponentResult] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+
+def make_provider(settings: Settings, release: StackRelease, state: ProviderState | None = None,
+                  preload: tuple[str, ...] = ()) -> Provider:
+    if settings.provider == "kind":
+        return KindProvider(settings, release, state, preload)
+    if settings.provider == "minikube":
+        return MinikubeProvider(settings, release, state)
+    if settings.provider == "existing":
+        return ExistingCluster(settings)
+    raise UsageError(f"provider {settings.provider!r} has no cluster",
+                     "use --provider kind|minikube|existing (local runs need no 'up')")
+
+
+def _expose_gateway_on_kind(kube: Kube) -> None:
+    """Make the gateway's http2 port NodePort 31080 so kind's port mapping reaches it (facts §3.2 b)."""
+    service = kube.find(R.SERVICE, "istio-ingressgateway", "istio-system")
+    if service is None:
+        return
+    ports = (service.get("spec") or {}).get("ports") or []
+    index = next((i for i, p in enumerate(ports) if p.get("name") == "http2"), None)
+    if index is None or (service["spec"].get("type") == "NodePort" and ports[index].get("nodePort") ==
+                         GATEWAY_NODE_PORT):
+        return
+    kube.patch_json(R.SERVICE, "istio-ingressgateway", [
+        {"op": "replace", "path": "/spec/type", "value": "NodePort"},
+        {"op": "add", "path": f"/spec/ports/{index}/nodePort", "value": GATEWAY_NODE_PORT},
+    ], "istio-system")
+
+
+def bring_up(settings: Settings, record: RunRecord, *, observer: Observer | None = None,
+             on_check: Callable[[Check], None] | None = None, preload: tuple[str, ...] = (),
+             matrix: StackMatrix | None = None, state: ProviderState | None = None) -> UpResult:
+    """Preflight → cluster → stack → lab namespace; every step goes into ``record``."""
+    observe = observer or (lambda *_: None)
+    matrix = matrix or load_matrix()
+    release = matrix.release(settings.kserve_version)
+    with record.step("preflight", provider=settings.provider) as obs:
+        checks = run_preflight(settings, on_check)
+        obs["checks"] = [c.to_dict() for c in checks]
+        require_passing(checks)
+    provider = make_provider(settings, release, state, preload)
+    with record.step("cluster", provider=provider.provider, name=provider.name) as obs:
+        created = False
+        if provider.creates_clusters and not provider.exists():
+            observe("cluster", "create", f"{provider.provider} cluster {provider.name}")
+            access = provider.create(on_line=lambda line: observe("cluster", provider.provider, line))
+            created = True
+        elif provider.creates_clusters and not provider.created_by_kslab():
+            raise UsageError(f"a {provider.provider} cluster named {provider.name!r} exists but kslab did not "
+                             "create it", "use --provider existing with its kubeconfig/context, or another "
+                             "cluster_name")
+        else:
+            access = provider.access()
+            observe("cluster", "reuse", f"{provider.provider} cluster {provider.name}")
+        obs.update(created=created, kubeconfig=access.kubeconfig, context=access.context)
+    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request)
+    with record.step("kubernetes-version") as obs:
+        server = kube.version().get("git_version", "")
+        check = check_server_version(server, release)
+        obs.update(server=server, check=check.to_dict())
+        if not check.ok:
+            raise EnvironmentMissing(f"preflight: {check.detail}", check.fix)
+    components = load_components(matrix, release, settings.mode)
+    installer = StackInstaller(kube, Helm(access), components, placeholders(matrix, release, settings.mode),
+                               timeout_s=settings.timeouts.install, observer=observe)
+    with record.step("stack", kserve=release.kserve, mode=settings.mode) as obs:
+        try:
+            results = installer.run()
+        except KslabError as exc:
+            obs["components"] = [_result_dict(r) for r in getattr(exc, "results", [])]
+            raise
+        obs["components"] = [_result_dict(r) for r in results]
+        plans = [r for r in results if r.action == "upgrade-needed"]
+        if plans:
+            raise CheckFailed("upgrade needed, nothing changed: " + "; ".join(
+                f"{r.name} {r.installed_version} installed, {r.expected_version} wanted" for r in plans),
+                "kslab does not upgrade a running stack: 'kslab down' and 'kslab up' again, or choose the "
+                "installed KServe with --kserve-version")
+    if settings.provider == "kind":
+        _expose_gateway_on_kind(kube)
+    with record.step("lab-namespace", namespace=settings.namespace):
+        installer.ensure_namespace(settings.namespace)
+    return UpResult(access, provider.provider, provider.name, created, server, results, checks)
+
+
+def _result_dict(result: ComponentResult) -> dict[str, Any]:
+    return {"name": result.name, "action": result.action, "installed_version": result.installed_version,
+            "expected_version": result.expected_version, "duration_s": result.duration_s, "error": result.error,
+            "steps": result.steps}
+
+
+def cluster_access(settings: Settings, matrix: StackMatrix | None = None,
+                   state: ProviderState | None = None) -> ClusterAccess:
+    """Where kslab's cluster is: the provider's kubeconfig, overridden by --kubeconfig/--context."""
+    if settings.kubeconfig or settings.context or settings.provider in ("existing", "local"):
+        return ClusterAccess(settings.kubeconfig, settings.context)
+    matrix = matrix or load_matrix()
+    return make_provider(settings, matrix.release(settings.kserve_version), state).access()
+
+
+def kslab_namespaces(kube: Kube) -> list[str]:
+    items, _ = kube.list(R.NAMESPACE, label_selector=f"{MANAGED_BY_LABEL[0]}={MANAGED_BY_LABEL[1]}")
+    return [item["metadata"]["name"] for item in items]

@@ -1,0 +1,144 @@
+"""Preflight: can this machine run the lab with the chosen provider? Each failed check says the fix.
+
+Resource floor: KServe's developer docs run the lab on minikube with 4 CPUs / 8 GB, the Knative
+Operator asks 6 CPUs / 6 GB for one node (facts §3.3); the sklearn runtime requests 1 CPU / 2Gi per
+pod unless the InferenceService overrides it, and canary + 6 autoscaled pods multiply that.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from kslab.config.model import Settings
+from kslab.errors import EnvironmentMissing
+from kslab.stack.versions import StackRelease
+from kslab.util.process import INSTALL_HINTS, run_tool, which
+
+MIN_CPUS = 4
+MIN_MEMORY_GIB = 8
+INOTIFY = {"max_user_watches": 524288, "max_user_instances": 512}
+INOTIFY_FIX = "sudo sysctl fs.inotify.max_user_watches=524288 fs.inotify.max_user_instances=512"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+    severity: str = "error"  # error | warning
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _version_line(tool: str, args: list[str]) -> str:
+    result = run_tool(tool, args, timeout=30)
+    text = (result.stdout or result.stderr).strip().splitlines()
+    return text[0] if text else "unknown version"
+
+
+def check_binary(tool: str, version_args: list[str]) -> Check:
+    if which(tool) is None:
+        return Check(f"{tool} installed", False, f"{tool} not found on PATH", INSTALL_HINTS.get(tool))
+    return Check(f"{tool} installed", True, _version_line(tool, version_args))
+
+
+def docker_info() -> tuple[Check, dict[str, Any]]:
+    if which("docker") is None:
+        return Check("docker engine", False, "docker not found on PATH", INSTALL_HINTS["docker"]), {}
+    result = run_tool("docker", ["info", "--format", "{{json .}}"], timeout=30)
+    if not result.ok:
+        return Check("docker engine", False, f"the Docker engine is not reachable: {result.last_error_line()}",
+                     "start Docker (e.g. 'sudo systemctl start docker' or open Docker Desktop)"), {}
+    try:
+        info = json.loads(result.stdout)
+    except ValueError:
+        info = {}
+    return Check("docker engine", True, f"Docker {info.get('ServerVersion', '?')} reachable"), info
+
+
+def check_resources(cpus: int, memory_bytes: int, where: str) -> Check:
+    gib = memory_bytes / 2**30
+    ok = cpus >= MIN_CPUS and gib >= MIN_MEMORY_GIB - 0.5  # 8 GB machines report a little under 8 GiB
+    detail = f"{where} has {cpus} CPUs and {gib:.1f} GiB memory (the lab needs {MIN_CPUS} CPUs, {MIN_MEMORY_GIB} GiB)"
+    fix = None if ok else (f"give {where} at least {MIN_CPUS} CPUs and {MIN_MEMORY_GIB} GiB "
+                           "(Docker Desktop: Settings > Resources), or lower predictor resources in the templates")
+    return Check("cpu and memory", ok, detail, fix)
+
+
+def check_inotify(proc: Path = Path("/proc/sys/fs/inotify")) -> Check:
+    if not sys.platform.startswith("linux") or not proc.is_dir():
+        return Check("inotify limits", True, "not a Linux host; nothing to check", severity="warning")
+    low = []
+    for key, minimum in INOTIFY.items():
+        try:
+            value = int((proc / key).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if value < minimum:
+            low.append(f"{key}={value} (< {minimum})")
+    if low:
+        return Check("inotify limits", False, "kind pods may fail with 'too many open files': " + ", ".join(low),
+                     INOTIFY_FIX, severity="warning")
+    return Check("inotify limits", True, "inotify limits are high enough for kind")
+
+
+def check_server_version(git_version: str, release: StackRelease) -> Check:
+    match = re.match(r"v?(\d+)\.(\d+)", git_version)
+    minimum = tuple(int(p) for p in release.kubernetes_min.split("."))
+    if not match:
+        return Check("kubernetes version", False, f"cannot parse the server version {git_version!r}")
+    found = (int(match.group(1)), int(match.group(2)))
+    ok = found >= minimum
+    return Check("kubernetes version", ok,
+                 f"server {git_version}; KServe {release.kserve} needs >= {release.kubernetes_min}",
+                 None if ok else f"use a newer cluster (kind node image {release.kind.node_image}) or an older "
+                                 "KServe (--kserve-version)")
+
+
+def run_preflight(settings: Settings, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+    """The machine checks for the configured provider (no cluster needed)."""
+    checks: list[Check] = []
+
+    def add(check: Check) -> None:
+        checks.append(check)
+        if on_check is not None:
+            on_check(check)
+
+    if settings.provider == "local":
+        return checks
+    add(check_binary("kubectl", ["version", "--client"]))
+    add(check_binary("helm", ["version", "--short"]))
+    needs_docker = settings.provider == "kind" or (settings.provider == "minikube"
+                                                   and settings.minikube.driver == "docker")
+    if settings.provider == "kind":
+        add(check_binary("kind", ["version"]))
+    if settings.provider == "minikube":
+        add(check_binary("minikube", ["version", "--short"]))
+    if needs_docker:
+        engine, info = docker_info()
+        add(engine)
+        if engine.ok and settings.provider == "kind":
+            add(check_resources(int(info.get("NCPU", 0)), int(info.get("MemTotal", 0)), "the Docker engine"))
+        if settings.provider == "kind":
+            add(check_inotify())
+    if settings.provider == "minikube":
+        add(check_resources(settings.minikube.cpus, settings.minikube.memory_mb * 2**20, "the minikube profile"))
+    return checks
+
+
+def require_passing(checks: list[Check]) -> None:
+    """Raise EnvironmentMissing (exit 3) listing every failed error-level check with its fix."""
+    failed = [c for c in checks if not c.ok and c.severity == "error"]
+    if not failed:
+        return
+    first = failed[0]
+    more = f" (+{len(failed) - 1} more: {', '.join(c.name for c in failed[1:])})" if len(failed) > 1 else ""
+    raise EnvironmentMissing(f"preflight: {first.name}: {first.detail}{more}", first.fix)

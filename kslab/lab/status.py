@@ -1,0 +1,63 @@
+"""`kslab status`: cluster, stack components and InferenceServices, read from the cluster."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kslab.config.model import Settings
+from kslab.kube import resources as R
+from kslab.kube.client import Kube
+from kslab.kube.conditions import condition
+from kslab.lab.cluster import cluster_access
+from kslab.stack.components import load_components, placeholders
+from kslab.stack.helm import Helm
+from kslab.stack.installer import StackInstaller
+from kslab.stack.versions import load_matrix
+
+
+def default_deployment_mode(kube: Kube) -> str | None:
+    config = kube.find(R.CONFIGMAP, "inferenceservice-config", "kserve")
+    raw = ((config or {}).get("data") or {}).get("deploy")
+    try:
+        return json.loads(raw).get("defaultDeploymentMode") if raw else None
+    except ValueError:
+        return None
+
+
+def inference_services(kube: Kube, namespace: str | None = None) -> list[dict[str, Any]]:
+    items, _ = kube.list(R.INFERENCE_SERVICE, namespace)
+    out = []
+    for item in items:
+        ready = condition(item, "Ready") or {}
+        out.append({"name": item["metadata"]["name"], "namespace": item["metadata"]["namespace"],
+                    "ready": ready.get("status", "Unknown"), "reason": ready.get("reason"),
+                    "url": (item.get("status") or {}).get("url")})
+    return out
+
+
+def cluster_status(settings: Settings) -> dict[str, Any]:
+    matrix = load_matrix()
+    release = matrix.release(settings.kserve_version)
+    access = cluster_access(settings, matrix)
+    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request)
+    components = load_components(matrix, release, settings.mode)
+    installer = StackInstaller(kube, Helm(access), components, placeholders(matrix, release, settings.mode),
+                               timeout_s=settings.timeouts.install)
+    rows = []
+    for component in components:
+        namespaces = sorted({c.namespace for c in component.charts} | {r.namespace for r in component.ready
+                                                                        if r.namespace})
+        rows.append({"name": component.name, "version": installer.installed_version(component),
+                     "expected": component.version_from.get("expect"), "ready": installer.is_ready(component),
+                     "namespace": ", ".join(namespaces)})
+    return {
+        "provider": settings.provider,
+        "cluster": settings.cluster_name if settings.provider in ("kind", "minikube") else access.context,
+        "kubeconfig": access.kubeconfig,
+        "context": access.context,
+        "server_version": kube.version().get("git_version"),
+        "kserve_default_deployment_mode": default_deployment_mode(kube),
+        "components": rows,
+        "inference_services": inference_services(kube),
+    }

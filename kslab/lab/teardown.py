@@ -1,0 +1,76 @@
+"""Tear down what kslab created — and refuse to touch anything it did not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from kslab.config.model import Settings
+from kslab.errors import UsageError
+from kslab.kube import resources as R
+from kslab.kube.client import Kube
+from kslab.lab.cluster import cluster_access, kslab_namespaces, make_provider
+from kslab.stack.components import load_components
+from kslab.stack.helm import Helm
+from kslab.stack.versions import load_matrix
+
+
+@dataclass
+class TeardownPlan:
+    """What `kslab down` will delete, shown to the user before anything happens."""
+
+    cluster: str | None = None  # "kind cluster 'kslab'"
+    namespaces: list[str] = field(default_factory=list)
+    helm_releases: list[tuple[str, str]] = field(default_factory=list)  # (release, namespace)
+
+    def describe(self) -> list[str]:
+        lines = [f"delete {self.cluster}"] if self.cluster else []
+        lines += [f"helm uninstall {name} -n {ns}" for name, ns in self.helm_releases]
+        lines += [f"delete namespace {ns}" for ns in self.namespaces]
+        return lines
+
+    @property
+    def empty(self) -> bool:
+        return not (self.cluster or self.namespaces or self.helm_releases)
+
+
+def plan_teardown(settings: Settings, uninstall_stack: bool) -> TeardownPlan:
+    matrix = load_matrix()
+    release = matrix.release(settings.kserve_version)
+    provider = make_provider(settings, release) if settings.provider != "local" else None
+    if provider is None:
+        return TeardownPlan()
+    if provider.creates_clusters:
+        if provider.created_by_kslab():
+            return TeardownPlan(cluster=f"{provider.provider} cluster '{provider.name}'")
+        raise UsageError(f"kslab did not create a {provider.provider} cluster named '{provider.name}'; "
+                         "nothing deleted", "kslab only deletes clusters it created itself")
+    access = cluster_access(settings, matrix)
+    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request)
+    owned = kslab_namespaces(kube)
+    plan = TeardownPlan(namespaces=[settings.namespace] if settings.namespace in owned else [])
+    if uninstall_stack:
+        releases = {(r.name, r.namespace) for r in Helm(access).releases()}
+        for component in reversed(load_components(matrix, release, settings.mode)):
+            for chart in reversed(component.charts):
+                if (chart.release, chart.namespace) in releases and (chart.release, chart.namespace) not in \
+                        plan.helm_releases:
+                    plan.helm_releases.append((chart.release, chart.namespace))
+        stack_namespaces = {ns for _, ns in plan.helm_releases}
+        plan.namespaces += sorted(ns for ns in owned if ns in stack_namespaces and ns not in plan.namespaces)
+    return plan
+
+
+def run_teardown(settings: Settings, plan: TeardownPlan, on_line: Callable[[str], None] | None = None) -> None:
+    matrix = load_matrix()
+    release = matrix.release(settings.kserve_version)
+    if plan.cluster:
+        make_provider(settings, release).delete(on_line=on_line)
+        return
+    access = cluster_access(settings, matrix)
+    helm = Helm(access)
+    for name, namespace in plan.helm_releases:
+        helm.uninstall(name, namespace)
+    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request)
+    for namespace in plan.namespaces:
+        kube.delete(R.NAMESPACE, namespace)

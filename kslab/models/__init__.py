@@ -1,0 +1,1 @@
+"""Data that crosses layers: the run record, and (later) endpoints, results."""

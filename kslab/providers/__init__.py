@@ -1,0 +1,1 @@
+"""Cluster providers: kind, minikube, an existing cluster, or none (local)."""

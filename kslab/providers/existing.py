@@ -1,0 +1,32 @@
+"""A cluster kslab did not create: used as configured, never created or deleted."""
+
+from __future__ import annotations
+
+from kslab.config.model import Settings
+from kslab.errors import UsageError
+from kslab.providers.base import ClusterAccess, LineSink
+
+
+class ExistingCluster:
+    provider = "existing"
+    creates_clusters = False
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.name = settings.context or "current-context"
+
+    def exists(self) -> bool:
+        return True
+
+    def create(self, on_line: LineSink | None = None) -> ClusterAccess:
+        return self.access()
+
+    def delete(self, on_line: LineSink | None = None) -> None:
+        raise UsageError("kslab never deletes a cluster it did not create",
+                         "use your own tooling to remove it, or 'kslab down --uninstall-stack' to remove the stack")
+
+    def created_by_kslab(self) -> bool:
+        return False
+
+    def access(self) -> ClusterAccess:
+        return ClusterAccess(self.settings.kubeconfig, self.settings.context)

@@ -1,0 +1,89 @@
+"""kind clusters: config rendered from manifests/kind/cluster.yaml, kubeconfig kept in kslab's state dir."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kslab.config.model import Settings
+from kslab.errors import CheckFailed
+from kslab.paths import manifests_dir
+from kslab.providers.base import ClusterAccess, LineSink
+from kslab.providers.state import ProviderState
+from kslab.stack.versions import StackRelease
+from kslab.util.atomic import write_text
+from kslab.util.process import run_tool
+
+
+def render_kind_config(settings: Settings, release: StackRelease, template: Path | None = None) -> dict[str, Any]:
+    """The kind Cluster document: name, node images, ingress hostPort, extra workers."""
+    source = template or manifests_dir() / "kind" / "cluster.yaml"
+    config = yaml.safe_load(source.read_text(encoding="utf-8"))
+    config["name"] = settings.cluster_name
+    image = settings.kind.node_image or release.kind.node_image
+    nodes = [node for node in config.get("nodes") or [{"role": "control-plane"}]]
+    nodes += [{"role": "worker"} for _ in range(settings.kind.workers)]
+    for node in nodes:
+        node["image"] = image
+        for mapping in node.get("extraPortMappings") or []:
+            if mapping.get("containerPort") == 31080:
+                mapping["hostPort"] = settings.kind.ingress_host_port
+    config["nodes"] = nodes
+    return config
+
+
+class KindProvider:
+    provider = "kind"
+    creates_clusters = True
+
+    def __init__(self, settings: Settings, release: StackRelease, state: ProviderState | None = None,
+                 preload: tuple[str, ...] = ()) -> None:
+        self.settings = settings
+        self.release = release
+        self.state = state or ProviderState()
+        self.name = settings.cluster_name
+        self.preload = preload
+        self.kubeconfig = self.state.kubeconfig_path("kind", self.name)
+        self.context = f"kind-{self.name}"
+
+    def exists(self) -> bool:
+        result = run_tool("kind", ["get", "clusters"], timeout=60)
+        if not result.ok:
+            raise CheckFailed(f"kind get clusters failed: {result.last_error_line()}")
+        return self.name in result.stdout.split()
+
+    def create(self, on_line: LineSink | None = None) -> ClusterAccess:
+        config = render_kind_config(self.settings, self.release)
+        config_path = self.state.root / "kind" / f"{self.name}.yaml"
+        write_text(config_path, yaml.safe_dump(copy.deepcopy(config), sort_keys=False))
+        args = ["create", "cluster", "--name", self.name, "--config", str(config_path),
+                "--kubeconfig", str(self.kubeconfig)]
+        result = run_tool("kind", args, timeout=self.settings.timeouts.install, on_stderr_line=on_line)
+        if not result.ok:
+            raise CheckFailed(f"kind create cluster failed: {result.last_error_line()}",
+                              f"see the output above; retry after 'kind delete cluster --name {self.name}' "
+                              "if a half-made cluster is left")
+        self.state.remember("kind", self.name, self.kubeconfig, self.context)
+        for image in self.preload:
+            loaded = run_tool("kind", ["load", "docker-image", image, "--name", self.name],
+                              timeout=self.settings.timeouts.install, on_stderr_line=on_line)
+            if not loaded.ok:
+                raise CheckFailed(f"kind load docker-image {image} failed: {loaded.last_error_line()}",
+                                  f"pull it first: docker pull {image}")
+        return self.access()
+
+    def delete(self, on_line: LineSink | None = None) -> None:
+        result = run_tool("kind", ["delete", "cluster", "--name", self.name, "--kubeconfig", str(self.kubeconfig)],
+                          timeout=self.settings.timeouts.install, on_stderr_line=on_line)
+        if not result.ok:
+            raise CheckFailed(f"kind delete cluster failed: {result.last_error_line()}")
+        self.state.forget("kind", self.name)
+
+    def created_by_kslab(self) -> bool:
+        return self.state.created("kind", self.name) is not None
+
+    def access(self) -> ClusterAccess:
+        return ClusterAccess(str(self.kubeconfig), self.context)

@@ -1,0 +1,68 @@
+"""minikube profiles, with their kubeconfig written to kslab's state dir (KUBECONFIG set for minikube)."""
+
+from __future__ import annotations
+
+import json
+
+from kslab.config.model import Settings
+from kslab.errors import CheckFailed
+from kslab.providers.base import ClusterAccess, LineSink
+from kslab.providers.state import ProviderState
+from kslab.stack.versions import StackRelease
+from kslab.util.process import run_tool
+
+
+class MinikubeProvider:
+    provider = "minikube"
+    creates_clusters = True
+
+    def __init__(self, settings: Settings, release: StackRelease, state: ProviderState | None = None) -> None:
+        self.settings = settings
+        self.release = release
+        self.state = state or ProviderState()
+        self.name = settings.minikube.profile
+        self.kubeconfig = self.state.kubeconfig_path("minikube", self.name)
+        self.context = self.name
+
+    def _env(self) -> dict[str, str]:
+        return {"KUBECONFIG": str(self.kubeconfig)}
+
+    def kubernetes_version(self) -> str:
+        if self.settings.minikube.kubernetes_version:
+            return self.settings.minikube.kubernetes_version
+        return "v" + self.release.kind.node_image.split(":v", 1)[1]
+
+    def exists(self) -> bool:
+        result = run_tool("minikube", ["profile", "list", "-o", "json"], timeout=60, env=self._env())
+        try:
+            profiles = json.loads(result.stdout or "{}")
+        except ValueError:
+            return False
+        names = [p.get("Name") for p in (profiles.get("valid") or []) + (profiles.get("invalid") or [])]
+        return self.name in names
+
+    def create(self, on_line: LineSink | None = None) -> ClusterAccess:
+        self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+        mk = self.settings.minikube
+        args = ["start", "-p", self.name, "--cpus", str(mk.cpus), "--memory", f"{mk.memory_mb}mb",
+                "--driver", mk.driver, "--kubernetes-version", self.kubernetes_version()]
+        result = run_tool("minikube", args, timeout=self.settings.timeouts.install, env=self._env(),
+                          on_stderr_line=on_line)
+        if not result.ok:
+            raise CheckFailed(f"minikube start failed: {result.last_error_line()}",
+                              f"see 'minikube logs -p {self.name}'")
+        self.state.remember("minikube", self.name, self.kubeconfig, self.context)
+        return self.access()
+
+    def delete(self, on_line: LineSink | None = None) -> None:
+        result = run_tool("minikube", ["delete", "-p", self.name], timeout=self.settings.timeouts.install,
+                          env=self._env(), on_stderr_line=on_line)
+        if not result.ok:
+            raise CheckFailed(f"minikube delete failed: {result.last_error_line()}")
+        self.state.forget("minikube", self.name)
+
+    def created_by_kslab(self) -> bool:
+        return self.state.created("minikube", self.name) is not None
+
+    def access(self) -> ClusterAccess:
+        return ClusterAccess(str(self.kubeconfig), self.context)

@@ -1,0 +1,58 @@
+"""What kslab created, remembered under its state dir so `kslab down` deletes only that."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from kslab.paths import state_dir
+from kslab.util.atomic import write_json
+
+MANAGED_BY_LABEL = ("app.kubernetes.io/managed-by", "kslab")
+
+
+@dataclass(frozen=True)
+class CreatedCluster:
+    provider: str
+    name: str
+    kubeconfig: str
+    context: str
+    created_at: str
+
+
+class ProviderState:
+    """A small JSON file: clusters kslab created (keyed 'provider/name')."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or state_dir()
+        self.path = self.root / "clusters.json"
+
+    def kubeconfig_path(self, provider: str, name: str) -> Path:
+        return self.root / "kubeconfigs" / f"{provider}-{name}.yaml"
+
+    def _read(self) -> dict[str, dict[str, str]]:
+        if not self.path.is_file():
+            return {}
+        try:
+            return dict(json.loads(self.path.read_text(encoding="utf-8")).get("clusters", {}))
+        except (OSError, ValueError):
+            return {}
+
+    def created(self, provider: str, name: str) -> CreatedCluster | None:
+        entry = self._read().get(f"{provider}/{name}")
+        return CreatedCluster(**entry) if entry else None
+
+    def remember(self, provider: str, name: str, kubeconfig: Path, context: str) -> CreatedCluster:
+        entry = CreatedCluster(provider, name, str(kubeconfig), context,
+                               dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        clusters = self._read()
+        clusters[f"{provider}/{name}"] = asdict(entry)
+        write_json(self.path, {"clusters": clusters})
+        return entry
+
+    def forget(self, provider: str, name: str) -> None:
+        clusters = self._read()
+        if clusters.pop(f"{provider}/{name}", None) is not None:
+            write_json(self.path, {"clusters": clusters})
