@@ -126,12 +126,17 @@ def test_wait_timeout_names_object_and_conditions(kube, cluster):
     cluster.store.create(by_key("/namespaces"), None, {"metadata": {"name": "kserve-test"}})
     kube.apply(R.INFERENCE_SERVICE, isvc(), "kserve-test")
     set_ready(cluster, status="False")
+    cluster.store.create(by_key("/events"), "kserve-test", {
+        "metadata": {"name": "sklearn-iris.1"}, "reason": "InternalError", "type": "Warning",
+        "message": "no runtime found to support predictor", "lastTimestamp": "2026-01-01T00:00:00Z",
+        "involvedObject": {"kind": "InferenceService", "name": "sklearn-iris", "namespace": "kserve-test"}})
     with pytest.raises(WaitTimeout) as caught:
         wait_for(kube, R.INFERENCE_SERVICE, "sklearn-iris", "kserve-test", lambda o: condition_is(o, "Ready"),
                  timeout=1, what="Ready")
     message = caught.value.message
     assert "inferenceservice.serving.kserve.io/sklearn-iris -n kserve-test" in message
     assert "Ready=False" in message
+    assert "events: InternalError: no runtime found to support predictor" in message
     assert caught.value.exit_code == 4
 
 

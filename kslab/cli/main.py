@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kslab.cli.commands import cluster, planned
+from kslab.cli.commands.doctor import doctor
 from kslab.cli.commands.version import version
 from kslab.cli.context import CliContext
 from kslab.errors import KslabError, UsageError
@@ -63,6 +64,7 @@ app.command("version")(version)
 app.command("up")(cluster.up)
 app.command("down")(cluster.down)
 app.command("status")(cluster.status)
+app.command("doctor")(doctor)
 for _name, _function in planned.COMMANDS.items():
     app.command(_name)(_function)
 

@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kslab.errors import WaitTimeout
+from kslab.errors import KslabError, WaitTimeout
+from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.conditions import summarize
 from kslab.kube.errors import KubeApiError
@@ -55,7 +56,21 @@ def wait_for(kube: Kube, ref: ResourceRef, name: str, namespace: str | None, pre
             resource_version = _rv(obj) or kube.list(ref, namespace, field_selector=f"metadata.name={name}")[1]
     state = summarize(obj) if obj is not None else "the object does not exist"
     raise WaitTimeout(f"timed out after {timeout:g}s waiting for {ref.describe(name, namespace)} to be {what}; "
-                      f"last seen: {state}", f"inspect it with: kubectl describe {ref.describe(name, namespace)}")
+                      f"last seen: {state}{recent_events(kube, ref, name, namespace)}",
+                      f"inspect it with: kubectl describe {ref.describe(name, namespace)}")
+
+
+def recent_events(kube: Kube, ref: ResourceRef, name: str, namespace: str | None, limit: int = 3) -> str:
+    """'; events: FailedScheduling: 0/1 nodes ...' for the object's newest events ('' when none or unreadable)."""
+    try:
+        events, _ = kube.list(R.EVENT, namespace, field_selector=f"involvedObject.name={name},"
+                                                                 f"involvedObject.kind={ref.kind}")
+    except KslabError:
+        return ""
+    events.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or
+                                  (e.get("metadata") or {}).get("creationTimestamp") or ""))
+    shown = [f"{e.get('reason')}: {e.get('message')}" for e in events[-limit:]]
+    return f"; events: {' | '.join(shown)}" if shown else ""
 
 
 def wait_for_list(kube: Kube, ref: ResourceRef, namespace: str | None, predicate: Callable[[list[Obj]], bool], *,

@@ -9,7 +9,7 @@ from kslab.config.model import Settings
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.conditions import condition
-from kslab.lab.cluster import cluster_access
+from kslab.lab.cluster import cluster_access, make_provider
 from kslab.stack.components import load_components, placeholders
 from kslab.stack.helm import Helm
 from kslab.stack.installer import StackInstaller
@@ -53,7 +53,8 @@ def cluster_status(settings: Settings) -> dict[str, Any]:
                      "namespace": ", ".join(namespaces)})
     return {
         "provider": settings.provider,
-        "cluster": settings.cluster_name if settings.provider in ("kind", "minikube") else access.context,
+        "cluster": make_provider(settings, release).name if settings.provider in ("kind", "minikube")
+        else access.context,
         "kubeconfig": access.kubeconfig,
         "context": access.context,
         "server_version": kube.version().get("git_version"),

@@ -26,6 +26,9 @@ def up(
                               "manifests/stack/versions.yaml, e.g. 0.20.0.", show_default=False)] = None,
     preload: Annotated[list[str] | None, typer.Option(help="Image to `kind load docker-image` after creating "
                                                       "the cluster (repeatable).", show_default=False)] = None,
+    merge_kubeconfig: Annotated[bool, typer.Option("--merge-kubeconfig", help="Also add the cluster's context to "
+                                                   "your default kubeconfig (~/.kube/config or $KUBECONFIG) and "
+                                                   "make it current. Default: kslab keeps its own file.")] = False,
     output: OutputOption = None,
 ) -> None:
     """Create a cluster and install the KServe stack.
@@ -55,11 +58,17 @@ def up(
         record.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
         raise
     record.finish("ok")
+    merged = None
+    if merge_kubeconfig and result.access.kubeconfig:
+        from kslab.providers.kubeconfig import merge_kubeconfig as merge
+
+        merged = str(merge(Path(result.access.kubeconfig)))
     summary = {
         "provider": result.provider, "cluster": result.cluster, "created": result.created_cluster,
         "kubeconfig": result.access.kubeconfig, "context": result.access.context,
         "server_version": result.server_version,
-        "components": {r.name: r.action for r in result.components}, "run_record": str(record.path),
+        "merged_into": merged, "components": {r.name: r.action for r in result.components},
+        "run_record": str(record.path),
     }
     emit(cli, summary, output, title="kslab up")
 

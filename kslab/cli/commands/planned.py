@@ -54,14 +54,6 @@ def scenario(name: Annotated[str, typer.Argument(help="canary, raw-mode, autosca
     raise NotImplementedYet("scenario")
 
 
-def doctor(name: Annotated[str | None, typer.Argument(help="InferenceService to diagnose.")] = None) -> None:
-    """Find the broken layer and say why.
-
-    Walks API, stack, conditions, runtime, pods and route in order.
-    """
-    raise NotImplementedYet("doctor")
-
-
 def report(run: Annotated[str | None, typer.Argument(help="Run id (default: the latest).")] = None) -> None:
     """Render a run as Markdown, JUnit XML and HTML."""
     raise NotImplementedYet("report")
@@ -77,6 +69,6 @@ def lab() -> None:
 
 COMMANDS = {
     "deploy": deploy, "undeploy": undeploy, "predict": predict,
-    "smoke": smoke, "port-forward": port_forward, "load": load, "scenario": scenario, "doctor": doctor,
+    "smoke": smoke, "port-forward": port_forward, "load": load, "scenario": scenario,
     "report": report, "lab": lab,
 }
