@@ -307,3 +307,17 @@ def test_doctor_preflight_alone(lab_env, capsys):
     lab_env.set_docker_down()
     assert run(["doctor", "--preflight"]) == ExitCode.ENVIRONMENT
     assert "hint: start Docker" in capsys.readouterr().err
+
+
+def test_preload_loads_images_into_kind(lab_env, capsys):
+    lab_env.add_docker_image("kserve/sklearnserver:v0.20.0")
+    code, captured = up(capsys, "--preload", "kserve/sklearnserver:v0.20.0")
+    assert code == ExitCode.OK, captured.err
+    assert ["load", "docker-image", "kserve/sklearnserver:v0.20.0", "--name", "kslab"] in lab_env.calls("kind")
+
+
+def test_preload_of_a_missing_image_says_to_pull_it(lab_env, capsys):
+    code, captured = up(capsys, "--preload", "kserve/sklearnserver:v0.20.0")
+    assert code == ExitCode.CHECK_FAILED
+    assert "kind load docker-image kserve/sklearnserver:v0.20.0 failed" in captured.err
+    assert "hint: pull it first: docker pull kserve/sklearnserver:v0.20.0" in captured.err
