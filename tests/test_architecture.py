@@ -11,8 +11,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "kslab"
 # Upper layers may import lower ones, never the reverse (style anchors: kopf's import contracts).
 LAYERS = [
     ("kslab.cli",),
-    ("kslab.lab", "kslab.scenarios", "kslab.report", "kslab.doctor"),  # services
-    ("kslab.kube", "kslab.providers", "kslab.portforward", "kslab.inference", "kslab.load", "kslab.stack"),
+    ("kslab.lab", "kslab.scenarios", "kslab.report", "kslab.doctor", "kslab.deploy"),  # services
+    ("kslab.kube", "kslab.providers", "kslab.portforward", "kslab.inference", "kslab.load", "kslab.stack",
+     "kslab.local", "kslab.modelbuild"),  # adapters
     ("kslab.config", "kslab.models", "kslab.util", "kslab.errors", "kslab.exitcodes", "kslab.paths"),
 ]
 
