@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
 
-DONE_PHASES = {"ready", "skip", "failed", "plan"}
+DONE_PHASES = {"ready", "skip", "failed", "plan", "ok", "warning", "error", "reuse", "created"}
 QUIET_PHASES = {"helm", "kind", "minikube"}  # raw tool output: shown as detail, not logged line by line
 
 

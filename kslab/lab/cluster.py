@@ -83,6 +83,7 @@ def bring_up(settings: Settings, record: RunRecord, *, observer: Observer | None
             observe("cluster", "create", f"{provider.provider} cluster {provider.name}")
             access = provider.create(on_line=lambda line: observe("cluster", provider.provider, line))
             created = True
+            observe("cluster", "created", f"{provider.provider} cluster {provider.name}")
         elif provider.creates_clusters and not provider.created_by_kslab():
             raise UsageError(f"a {provider.provider} cluster named {provider.name!r} exists but kslab did not "
                              "create it", "use --provider existing with its kubeconfig/context, or another "

@@ -153,7 +153,7 @@ class StackInstaller:
                                      round(time.monotonic() - step_start, 3)})
             result.action = "installed"
             result.installed_version = expected
-            self.observer(component.name, "ready", expected or "ready")
+            self.observer(component.name, "ready", expected or "")
         except KslabError as exc:
             result.action, result.error = "failed", exc.message
             self.observer(component.name, "failed", exc.message)
