@@ -1,0 +1,38 @@
+"""kslab model build: train a catalog model locally (needs the ``local`` extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kslab.cli.context import current
+from kslab.cli.options import OutputOption
+from kslab.cli.output import emit
+
+app = typer.Typer(name="model", help="Build the catalog's models locally (scikit-learn, bundled data).",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+
+
+@app.command("build")
+def build(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Model name from the model catalog, e.g. sklearn-iris.")],
+    version: Annotated[str, typer.Option("--version", help="A build of the catalog entry: v1 (svm.SVC) or v2 "
+                                         "(LogisticRegression) for sklearn-iris.")] = "v1",
+    out: Annotated[Path | None, typer.Option("--out", help="Output directory (default: <state dir>/models); "
+                                             "files go to OUT/NAME/VERSION/.", show_default=False)] = None,
+    output: OutputOption = None,
+) -> None:
+    """Train a model from the catalog recipe and write model.joblib + metadata.json.
+
+    Trains on scikit-learn's bundled iris data (no download), scores it on a held-out split
+    (test_size/random_state from manifests/models/catalog.yaml) and records the accuracy, sklearn version
+    and the model file's sha256 in metadata.json.
+    """
+    from kslab.modelbuild.builder import build_model
+
+    cli = current(ctx)
+    result = build_model(name, version, out)
+    emit(cli, result.to_dict(), output, title=f"kslab model build {name} --version {version}")

@@ -1,0 +1,124 @@
+"""The local provider: the real KServe model server on 127.0.0.1 instead of an InferenceService.
+
+What ``kslab deploy/undeploy`` call when ``settings.provider == "local"``:
+
+- ``deploy_local(settings, name, version="v1", record=None) -> LocalStatus`` builds the model if it is not
+  built yet, starts the runtime (or keeps the one already serving that build), waits for
+  ``/v2/health/ready`` and returns the runtime's status. Steps go into ``record`` when one is given.
+- ``undeploy_local(settings, name) -> bool`` stops the runtime; False when nothing was running.
+- ``local_status(settings, name) -> LocalStatus | None`` what is running, read honestly from the process and
+  its health endpoint (no Kubernetes conditions are invented).
+- ``local_endpoint(settings, name) -> Endpoint`` where ``kslab predict/smoke`` send requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from kslab.config.model import Settings
+from kslab.errors import UsageError
+from kslab.lab.steps import step
+from kslab.local import runtime
+from kslab.modelbuild.builder import BuildResult, build_model, find_build, models_dir
+from kslab.models.catalog import catalog_model
+from kslab.models.endpoint import Endpoint
+from kslab.models.run_record import RunRecord
+
+
+@dataclass(frozen=True)
+class LocalStatus:
+    """A local runtime as it really is: a process, a port, a model file and the server's own readiness."""
+
+    name: str
+    kind: str  # always "local runtime"
+    version: str | None
+    pid: int
+    port: int
+    url: str
+    ready: bool  # GET /v2/health/ready answered {"ready": true}
+    model_dir: str
+    model_sha256: str | None  # of the model file the server loaded at start
+    estimator: str | None
+    started_at: str
+    log_file: str
+    action: str = "running"  # deploy_local: started | replaced | unchanged
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _status(deployment: runtime.LocalDeployment, action: str = "running") -> LocalStatus:
+    build = find_build(Path(deployment.model_dir))
+    if build is not None and build.sha256 != deployment.model_sha256:
+        build = None  # rebuilt since the server started: its metadata no longer describes what is served
+    return LocalStatus(
+        name=deployment.name, kind="local runtime", version=build.version if build else None, pid=deployment.pid,
+        port=deployment.port, url=deployment.base_url, ready=runtime.is_ready(deployment),
+        model_dir=deployment.model_dir, model_sha256=deployment.model_sha256,
+        estimator=build.estimator if build else None, started_at=deployment.started_at,
+        log_file=deployment.log_file, action=action)
+
+
+def _ensure_build(name: str, version: str) -> BuildResult:
+    existing = find_build(models_dir() / name / version)
+    return existing if existing is not None else build_model(name, version)
+
+
+def deploy_local(settings: Settings, name: str, version: str = "v1", record: RunRecord | None = None) -> LocalStatus:
+    """Build ``name``/``version`` if needed and serve it on 127.0.0.1 with the KServe model server; wait Ready.
+
+    Idempotent: a ready runtime already serving the same model file (same sha256) is kept ("unchanged"); one
+    serving anything else is stopped and replaced ("replaced"). Raises WaitTimeout (exit 4) when the server is not ready
+    within ``settings.timeouts.deploy`` seconds, with the last lines of its log.
+    """
+    catalog_model(name).build(version)  # unknown model or version: UsageError before anything starts
+    with step(record, "model-build", model=name, version=version) as obs:
+        build = _ensure_build(name, version)
+        obs.update(model_dir=str(build.model_dir), sha256=build.sha256, accuracy=build.accuracy,
+                   estimator=build.estimator, built=build.built)
+    current = runtime.status(name)
+    if current is not None and current.model_sha256 == build.sha256 and runtime.is_ready(current):
+        with step(record, "local-runtime", model=name) as obs:
+            obs.update(action="unchanged", pid=current.pid, port=current.port)
+        return _status(current, "unchanged")
+    action = "started"
+    if current is not None:
+        runtime.stop(name)
+        action = "replaced"
+    with step(record, "local-runtime", model=name) as obs:
+        deployment = runtime.start(name, build.model_dir)
+        obs.update(action=action, pid=deployment.pid, port=deployment.port, log_file=deployment.log_file)
+    with step(record, "ready", model=name, timeout_s=settings.timeouts.deploy) as obs:
+        try:
+            waited = runtime.wait_ready(deployment, timeout_s=settings.timeouts.deploy)
+        except BaseException:
+            runtime.stop(name)
+            raise
+        obs.update(waited_s=round(waited, 3), url=deployment.base_url)
+    return _status(deployment, action)
+
+
+def undeploy_local(settings: Settings, name: str) -> bool:
+    """Stop the local runtime serving ``name``; True when one was running."""
+    return runtime.stop(name)
+
+
+def local_status(settings: Settings, name: str) -> LocalStatus | None:
+    """The runtime serving ``name`` (None when none is running; stale state is cleaned on the way)."""
+    deployment = runtime.status(name)
+    return _status(deployment) if deployment is not None else None
+
+
+def local_endpoint(settings: Settings, name: str) -> Endpoint:
+    """Where the local runtime serving ``name`` answers; UsageError when it is not running."""
+    catalog_model(name)
+    endpoint = runtime.endpoint(name)
+    if endpoint is None:
+        raise UsageError(f"{name} is not deployed locally",
+                         f"run 'kslab deploy {name} --provider local'")
+    return endpoint
+
+
+__all__ = ["LocalStatus", "deploy_local", "local_endpoint", "local_status", "undeploy_local"]

@@ -1,0 +1,31 @@
+"""`kslab lab --provider local`, the README's no-Docker main job: build, serve for real, smoke, record, exit 0."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from kslab.cli.main import run
+from kslab.exitcodes import ExitCode
+from tests.leak_guard import leftover_pids
+
+
+def test_lab_on_the_local_provider_runs_end_to_end(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("KSLAB_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path / "state"))
+    code = run(["-o", "json", "lab", "--provider", "local"])
+    captured = capsys.readouterr()
+    assert code == ExitCode.OK, captured.err
+    summary = json.loads(captured.out)
+    assert summary["smoke"] == "14 passed, 0 failed"
+    record = json.loads(Path(summary["run_record"]).read_text())
+    assert record["result"] == "ok" and record["command"] == "lab"
+    results = {s["name"]: s["result"] for s in record["steps"]}
+    assert results["model-build"] == results["ready"] == results["smoke: v1 predict sample 1"] == "ok"
+    assert {results["scenarios"], results["load"], results["report"]} == {"skipped"}
+    predict = next(s for s in record["steps"] if s["name"] == "smoke: v2 infer sample 1")["observations"]
+    assert predict["actual"] == [1, 1] and predict["latency_ms"] > 0
+    assert leftover_pids(str(tmp_path), children=False) == []  # --no-keep (the default) stopped the model server
