@@ -184,6 +184,15 @@ class Kube:
         self.call(f"delete {ref.describe(name, namespace)}", res.delete, name=name, namespace=namespace,
                   body={"propagationPolicy": propagation}, _request_timeout=self.request_timeout)
 
+    def pod_log(self, name: str, namespace: str, container: str | None = None, tail_lines: int | None = None) -> str:
+        """The pods/log subresource: what ``kubectl logs POD -c CONTAINER --tail N`` prints."""
+        from kubernetes import client
+
+        api = client.CoreV1Api(self._api_client)
+        return str(self.call(f"logs {name} -c {container} -n {namespace}", api.read_namespaced_pod_log, name=name,
+                             namespace=namespace, container=container, tail_lines=tail_lines,
+                             _request_timeout=self.request_timeout) or "")
+
     def watch(self, ref: ResourceRef, namespace: str | None = None, *, name: str | None = None,
               label_selector: str | None = None, resource_version: str | None = None,
               timeout_seconds: int = 60) -> Iterator[tuple[str, Obj]]:

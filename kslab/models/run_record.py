@@ -18,6 +18,7 @@ from typing import Any
 
 from kslab import __version__
 from kslab.util.atomic import write_json
+from kslab.util.redact import redact_data
 
 SCHEMA = "kslab.run/v1"
 
@@ -48,7 +49,7 @@ class RunRecord:
         self.flush()
 
     def flush(self) -> None:
-        write_json(self.path, self.data)
+        write_json(self.path, redact_data(self.data))  # registered secrets never reach the file
 
     def set(self, key: str, value: Any) -> None:
         self.data[key] = value

@@ -7,10 +7,9 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kslab.kube.ownership import MANAGED_BY_LABEL  # noqa: F401  (re-exported for existing callers)
 from kslab.paths import state_dir
 from kslab.util.atomic import write_json
-
-MANAGED_BY_LABEL = ("app.kubernetes.io/managed-by", "kslab")
 
 
 @dataclass(frozen=True)

@@ -80,10 +80,11 @@ def placeholders(matrix: StackMatrix, release: StackRelease, mode: str) -> dict[
     return values
 
 
-def fill(text: str, values: dict[str, str]) -> str:
+def fill(text: str, values: dict[str, str], source: str = "components.yaml") -> str:
+    """Replace each {placeholder} in ``text``; an unknown one is a ConfigError naming ``source``."""
     def replace(match: re.Match[str]) -> str:
         if match.group(1) not in values:
-            raise ConfigError(f"components.yaml: unknown placeholder {{{match.group(1)}}}")
+            raise ConfigError(f"{source}: unknown placeholder {{{match.group(1)}}}")
         return values[match.group(1)]
     return _PLACEHOLDER.sub(replace, text)
 

@@ -17,9 +17,9 @@ import yaml
 from kslab.errors import CheckFailed, KslabError
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
+from kslab.kube.ownership import ensure_namespace
 from kslab.kube.resources import ResourceRef
 from kslab.paths import manifests_dir
-from kslab.providers.state import MANAGED_BY_LABEL
 from kslab.stack.components import Component, fill
 from kslab.stack.helm import Helm, Release
 from kslab.stack.readiness import is_ready_now, wait_ready
@@ -102,9 +102,7 @@ class StackInstaller:
             self.kube.apply(ref, doc, namespace)
 
     def ensure_namespace(self, name: str) -> None:
-        if self.kube.find(R.NAMESPACE, name) is None:
-            self.kube.apply(R.NAMESPACE, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
-                "name": name, "labels": {MANAGED_BY_LABEL[0]: MANAGED_BY_LABEL[1]}}})
+        ensure_namespace(self.kube, name)
 
     def _install_chart(self, component: Component, index: int) -> None:
         chart = component.charts[index]

@@ -1,0 +1,1 @@
+"""kslab deploy / undeploy on a cluster: render -> lint -> apply -> watch conditions until Ready, or diagnose."""

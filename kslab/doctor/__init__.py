@@ -1,0 +1,1 @@
+"""Finding the broken layer: failure signatures (manifests/diagnosis/signatures.yaml) and the evidence they match."""
