@@ -13,6 +13,7 @@ import pytest
 
 from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.tools.fixture import fake_tools  # noqa: F401  (fixture registration)
+from tests.leak_guard import no_child_process_left_behind  # noqa: F401  (session guard)
 
 
 @pytest.fixture

@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
-from kslab.cli.commands import cluster, planned
+from kslab.cli.commands import cluster, inference, model, planned
+from kslab.cli.commands.deploy import deploy, undeploy
 from kslab.cli.commands.doctor import doctor
+from kslab.cli.commands.lab import lab
+from kslab.cli.commands.port_forward import port_forward
 from kslab.cli.commands.version import version
 from kslab.cli.context import CliContext
 from kslab.errors import KslabError, UsageError
@@ -65,6 +68,13 @@ app.command("up")(cluster.up)
 app.command("down")(cluster.down)
 app.command("status")(cluster.status)
 app.command("doctor")(doctor)
+app.command("lab")(lab)
+app.command("deploy")(deploy)
+app.command("undeploy")(undeploy)
+app.command("predict")(inference.predict)
+app.command("smoke")(inference.smoke)
+app.add_typer(model.app, name="model")
+app.command("port-forward")(port_forward)
 for _name, _function in planned.COMMANDS.items():
     app.command(_name)(_function)
 
@@ -74,9 +84,11 @@ def _verbose_requested(argv: list[str]) -> bool:
 
 
 def _print_error(message: str, hint: str | None) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    from kslab.util.redact import redact
+
+    print(f"error: {redact(message)}", file=sys.stderr)
     if hint:
-        print(f"hint: {hint}", file=sys.stderr)
+        print(f"hint: {redact(hint)}", file=sys.stderr)
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -12,15 +12,13 @@ from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.lab.preflight import Check, check_server_version, require_passing, run_preflight
 from kslab.models.run_record import RunRecord
-from kslab.providers.base import ClusterAccess, Provider
-from kslab.providers.existing import ExistingCluster
-from kslab.providers.kind import KindProvider
-from kslab.providers.minikube import MinikubeProvider
+from kslab.providers.base import ClusterAccess
+from kslab.providers.registry import make_provider
 from kslab.providers.state import MANAGED_BY_LABEL, ProviderState
 from kslab.stack.components import load_components, placeholders
 from kslab.stack.helm import Helm
 from kslab.stack.installer import ComponentResult, StackInstaller
-from kslab.stack.versions import StackMatrix, StackRelease, load_matrix
+from kslab.stack.versions import StackMatrix, load_matrix
 
 Observer = Callable[[str, str, str], None]
 GATEWAY_NODE_PORT = 31080  # mapped to the host by manifests/kind/cluster.yaml
@@ -35,18 +33,6 @@ class UpResult:
     server_version: str
     components: list[ComponentResult] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
-
-
-def make_provider(settings: Settings, release: StackRelease, state: ProviderState | None = None,
-                  preload: tuple[str, ...] = ()) -> Provider:
-    if settings.provider == "kind":
-        return KindProvider(settings, release, state, preload)
-    if settings.provider == "minikube":
-        return MinikubeProvider(settings, release, state)
-    if settings.provider == "existing":
-        return ExistingCluster(settings)
-    raise UsageError(f"provider {settings.provider!r} has no cluster",
-                     "use --provider kind|minikube|existing (local runs need no 'up')")
 
 
 def _expose_gateway_on_kind(kube: Kube) -> None:
@@ -126,15 +112,6 @@ def _result_dict(result: ComponentResult) -> dict[str, Any]:
     return {"name": result.name, "action": result.action, "installed_version": result.installed_version,
             "expected_version": result.expected_version, "duration_s": result.duration_s, "error": result.error,
             "steps": result.steps}
-
-
-def cluster_access(settings: Settings, matrix: StackMatrix | None = None,
-                   state: ProviderState | None = None) -> ClusterAccess:
-    """Where kslab's cluster is: the provider's kubeconfig, overridden by --kubeconfig/--context."""
-    if settings.kubeconfig or settings.context or settings.provider in ("existing", "local"):
-        return ClusterAccess(settings.kubeconfig, settings.context)
-    matrix = matrix or load_matrix()
-    return make_provider(settings, matrix.release(settings.kserve_version), state).access()
 
 
 def kslab_namespaces(kube: Kube) -> list[str]:

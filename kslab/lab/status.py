@@ -9,7 +9,7 @@ from kslab.config.model import Settings
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.conditions import condition
-from kslab.lab.cluster import cluster_access, make_provider
+from kslab.providers.registry import cluster_access, make_provider
 from kslab.stack.components import load_components, placeholders
 from kslab.stack.helm import Helm
 from kslab.stack.installer import StackInstaller

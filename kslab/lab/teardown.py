@@ -9,7 +9,8 @@ from kslab.config.model import Settings
 from kslab.errors import UsageError
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
-from kslab.lab.cluster import cluster_access, kslab_namespaces, make_provider
+from kslab.lab.cluster import kslab_namespaces
+from kslab.providers.registry import cluster_access, make_provider
 from kslab.stack.components import load_components
 from kslab.stack.helm import Helm
 from kslab.stack.versions import load_matrix

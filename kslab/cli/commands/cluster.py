@@ -11,6 +11,7 @@ import typer
 from kslab.cli.context import current
 from kslab.cli.options import OutputOption
 from kslab.cli.output import emit
+from kslab.cli.recording import Observer, run_recorded
 from kslab.errors import KslabError, UsageError
 
 ProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube or existing.",
@@ -38,26 +39,20 @@ def up(
     runtimes, each waited for until ready. Running it again on a ready cluster changes nothing.
     Every step is recorded in reports/<run-id>/run.json.
     """
-    from kslab.cli.progress import ProgressView
-    from kslab.lab.cluster import bring_up
+    from kslab.lab.cluster import UpResult, bring_up
     from kslab.models.run_record import RunRecord
 
     cli = current(ctx)
     settings = cli.override(provider=provider, mode=mode, kserve_version=kserve_version)
     if settings.provider == "local":
         raise UsageError("'kslab up' needs a cluster provider", "use --provider kind|minikube|existing")
-    record = RunRecord(Path(settings.reports_dir), "up", settings.to_dict())
-    cli.err.print(f"run record: {record.path}", highlight=False)
-    try:
-        with ProgressView(cli.err, f"kslab up ({settings.provider}, KServe {settings.kserve_version}, "
-                          f"{settings.mode} mode)") as view:
-            result = bring_up(settings, record, observer=view, preload=tuple(preload or ()),
-                              on_check=lambda c: view("preflight", "ok" if c.ok else c.severity,
-                                                      f"{c.name}: {c.detail}"))
-    except BaseException as exc:
-        record.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
-        raise
-    record.finish("ok")
+    title = f"kslab up ({settings.provider}, KServe {settings.kserve_version}, {settings.mode} mode)"
+
+    def work(record: RunRecord, view: Observer) -> UpResult:
+        return bring_up(settings, record, observer=view, preload=tuple(preload or ()),
+                        on_check=lambda c: view("preflight", "ok" if c.ok else c.severity, f"{c.name}: {c.detail}"))
+
+    result, record = run_recorded(cli, settings, "up", title, work)
     merged = None
     if merge_kubeconfig and result.access.kubeconfig:
         from kslab.providers.kubeconfig import merge_kubeconfig as merge
