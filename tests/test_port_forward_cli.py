@@ -124,3 +124,31 @@ def test_a_forward_to_the_real_local_model_server_predicts_iris(fake_tools, tmp_
         undeploy_local(Settings(provider="local"), NAME)
     assert answer == direct == {"predictions": [1, 1]}
     assert not os.path.exists(tmp_path / "state" / "local" / f"{NAME}.json")
+
+
+def test_smoke_over_a_port_forward_to_the_real_model_server(fake_tools, tmp_path, monkeypatch, capsys):
+    """`kslab smoke` on a cluster: kubectl port-forward (the fake wrapper) to the predictor Service, whose pod
+    port is the real KServe model server; every V1 and V2 check passes and no forward is left running."""
+    from kslab.lab.local import deploy_local, undeploy_local
+
+    monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path / "state"))
+    cluster = fake_tools.cluster
+    install_and_wait(cluster.store, cluster.controllers.settings, mode="Standard", knative=False, lean=True)
+    create_ready_isvc(cluster)
+    local = deploy_local(Settings(provider="local"), NAME)
+    try:
+        cluster.node.register_proxy(NS, running_pod(cluster, NS, f"app=isvc.{NAME}-predictor"), 8080, local.url)
+        code = run(["--kubeconfig", str(cluster.kubeconfig_path), "-n", NS, "-o", "json", "smoke", NAME,
+                    "--provider", "existing"])
+        captured = capsys.readouterr()
+    finally:
+        undeploy_local(Settings(provider="local"), NAME)
+    assert code == 0, captured.err
+    report = json.loads(captured.out)
+    assert report["failed"] == 0 and report["passed"] == len(report["checks"]) >= 10
+    assert "port-forward" in report["endpoint"]
+    names = [c["name"] for c in report["checks"]]
+    assert any(n.startswith("v1 predict") for n in names) and any(n.startswith("v2 infer") for n in names)
+    forwards = [a for a in fake_tools.calls("kubectl") if a and a[0] == "port-forward"]
+    assert forwards and all("--address" in a and a[a.index("--address") + 1] == "127.0.0.1" for a in forwards)
+    assert any(f"svc/{NAME}-predictor" in a for a in forwards)
