@@ -11,7 +11,7 @@ from kslab.cli.context import CliContext, current
 from kslab.cli.options import OutputOption
 from kslab.cli.output import emit
 from kslab.cli.recording import run_recorded
-from kslab.errors import NotImplementedYet, UsageError
+from kslab.errors import UsageError
 
 if TYPE_CHECKING:
     from kslab.config.model import Settings
@@ -56,6 +56,8 @@ def deploy(
     s3_region: Annotated[str, typer.Option("--s3-region", help="S3 region.")] = "us-east-1",
     s3_https: Annotated[bool, typer.Option("--s3-https", help="The S3 endpoint speaks HTTPS.")] = False,
     timeout: TimeoutOption = None,
+    model_version: Annotated[str, typer.Option("--model-version", help="Local build to serve with --provider "
+                                               "local (v1: SVC, v2: LogisticRegression).")] = "v1",
     skip_lint: Annotated[bool, typer.Option("--skip-lint", help="Apply without checking runtime, mode and "
                                             "resources against the cluster first.")] = False,
     provider: ProviderOption = None,
@@ -74,7 +76,7 @@ def deploy(
     if settings.provider == "local":
         _local_only({"--protocol": protocol, "--runtime": runtime, "--storage": storage,
                      "--storage-uri": storage_uri, "--model-dir": model_dir, "--s3-endpoint": s3_endpoint})
-        _deploy_local(cli, settings, name, output)
+        _deploy_local(cli, settings, name, model_version, output)
         return
     from kslab.deploy.request import DeployRequest, S3Options
     from kslab.deploy.service import deploy as deploy_isvc
@@ -95,13 +97,11 @@ def deploy(
     emit(cli, result.conditions, "table", title="conditions")
 
 
-def _deploy_local(cli: CliContext, settings: Settings, name: str, output: str | None) -> None:
-    try:
-        from kslab.lab.local import deploy_local
-    except ImportError:
-        raise NotImplementedYet("deploy --provider local") from None
-    status, record = run_recorded(cli, settings, "deploy", f"kslab deploy {name} (local runtime)",
-                                   lambda rec, _observer: deploy_local(settings, name, record=rec))
+def _deploy_local(cli: CliContext, settings: Settings, name: str, version: str, output: str | None) -> None:
+    from kslab.lab.local import deploy_local
+
+    status, record = run_recorded(cli, settings, "deploy", f"kslab deploy {name} {version} (local runtime)",
+                                  lambda rec, _observer: deploy_local(settings, name, version, record=rec))
     emit(cli, {**status.to_dict(), "run_record": str(record.path)}, output, title="deployed (local)")
 
 
@@ -115,10 +115,8 @@ def undeploy(ctx: typer.Context, name: NameArg, timeout: TimeoutOption = None, p
     cli = current(ctx)
     settings = cli.override(provider=provider)
     if settings.provider == "local":
-        try:
-            from kslab.lab.local import undeploy_local
-        except ImportError:
-            raise NotImplementedYet("undeploy --provider local") from None
+        from kslab.lab.local import undeploy_local
+
         stopped = undeploy_local(settings, name)
         emit(cli, {"name": name, "provider": "local", "action": "stopped" if stopped else "absent"}, output)
         return
