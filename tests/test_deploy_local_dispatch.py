@@ -50,3 +50,8 @@ def test_cluster_only_flags_are_refused_for_local(local_calls, capsys):
     assert run(["deploy", "sklearn-iris", "--storage", "pvc"]) == ExitCode.USAGE
     assert "--storage applies only to a cluster" in capsys.readouterr().err
     assert local_calls == []
+
+
+def test_local_deploy_serves_the_chosen_model_version(local_calls, capsys):
+    assert run(["-o", "json", "deploy", "sklearn-iris", "--model-version", "v2"]) == ExitCode.OK
+    assert local_calls == [("deploy", "local", "sklearn-iris", "v2", True)]
