@@ -9,7 +9,6 @@ selectors, Table output, and hands pod/service log and proxy subresources to :mo
 from __future__ import annotations
 
 import base64
-import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,19 +111,6 @@ def _check_body(rt: ResourceType, namespace: str | None, obj: Any) -> Obj:
     return obj
 
 
-def _scratch(store: Store, rt: ResourceType, ns: str, name: str | None) -> Store:
-    """A throwaway store holding copies of what a dryRun request can touch (never persisted)."""
-    with store._lock:
-        scratch = Store(history=16)
-        scratch._rv = store._rv
-        scratch.admission = list(store.admission)
-        for key in (("/namespaces", "", ns), (rt.key, ns, name or "")):
-            if key in store._objects:
-                scratch._objects[key] = copy.deepcopy(store._objects[key])
-        scratch._applied = {k: copy.deepcopy(v) for k, v in store._applied.items() if k[:3] == (rt.key, ns, name)}
-        return scratch
-
-
 class ResourceHandler:
     """Serves the resource part of the URL space for one cluster."""
 
@@ -139,7 +125,7 @@ class ResourceHandler:
         dry = req.query.get("dryRun")
         if dry and dry != "All":
             raise ApiError.bad_request(f'dryRun: Unsupported value: "{dry}": supported values: "All"')
-        return _scratch(self.store, rt, ns, name) if dry else self.store
+        return self.store.scratch_copy(rt, ns, name) if dry else self.store
 
     def handle(self, req: Request, group: str, version: str, segments: list[str]) -> Response | WatchRequest:
         watch_prefix = bool(segments) and segments[0] == "watch"
@@ -259,7 +245,7 @@ class ResourceHandler:
             policy = "Orphan"
         store = self.store
         if options.get("dryRun") or req.query.get("dryRun"):
-            store = _scratch(self.store, rt, ns, name)
+            store = self.store.scratch_copy(rt, ns, name)
         pre = options.get("preconditions") or {}
         if pre:
             live = store.get(rt, ns, name)

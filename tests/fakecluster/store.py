@@ -69,6 +69,24 @@ class Store:
     def resource_version(self) -> int:
         return self._rv
 
+    @property
+    def oldest_resource_version(self) -> int:
+        """The oldest resourceVersion a watch can still start from (older ones get 410 Gone)."""
+        return self._oldest_rv
+
+    def scratch_copy(self, rt: ResourceType, namespace: str, name: str | None) -> Store:
+        """A throwaway store with copies of what one request can touch, for dryRun (never persisted)."""
+        with self._lock:
+            scratch = Store(history=16)
+            scratch._rv = self._rv
+            scratch.admission = list(self.admission)
+            for key in (("/namespaces", "", namespace), (rt.key, namespace, name or "")):
+                if key in self._objects:
+                    scratch._objects[key] = copy.deepcopy(self._objects[key])
+            scratch._applied = {k: copy.deepcopy(v) for k, v in self._applied.items()
+                                if k[:3] == (rt.key, namespace, name)}
+            return scratch
+
     def _bump(self) -> int:
         self._rv += 1
         return self._rv

@@ -81,7 +81,7 @@ class WatchRequest:
         items, now = self._snapshot()
         for obj in items:
             self.known[_ident(obj)] = self.matches(obj)
-        history = self.store.events_since(self.store._oldest_rv, self.rt.key, self.namespace)
+        history = self.store.events_since(self.store.oldest_resource_version, self.rt.key, self.namespace)
         before: dict[tuple[str, str], Event] = {}
         first_after: dict[tuple[str, str], Event] = {}
         for event in history:
