@@ -14,12 +14,9 @@ from kslab.cli.main import run
 from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.controllers.common import find_condition
 from tests.fakecluster.controllers.lab import install_and_wait
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import ISVCS, NODES, PODS
 
 NS, NAME = "kserve-test", "sklearn-iris"
-ISVCS = by_key("serving.kserve.io/inferenceservices")
-PODS = by_key("/pods")
-NODES = by_key("/nodes")
 SAMPLE_URI = "gs://kfserving-examples/models/sklearn/1.0/model"
 MISSING_URI = "gs://kfserving-examples/models/sklearn/1.0/model-missing"
 

@@ -16,12 +16,8 @@ from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.controllers.common import find_condition
 from tests.fakecluster.controllers.lab import deployment, ensure_namespace, install_and_wait, sklearn_iris, wait_for
 from tests.fakecluster.errors import ApiError
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import DEPLOYMENTS, ISVCS, PODS, SERVICES
 
-PODS = by_key("/pods")
-SERVICES = by_key("/services")
-DEPLOYMENTS = by_key("apps/deployments")
-ISVCS = by_key("serving.kserve.io/inferenceservices")
 NS, NAME = "kserve-test", "sklearn-iris"
 GATEWAY_LABELS = {"app": "istio-ingressgateway", "istio": "ingressgateway"}
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))

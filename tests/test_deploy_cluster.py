@@ -8,14 +8,8 @@ import json
 import pytest
 
 from tests.deploy_support import ISVCS, NAME, NS, SAMPLE_URI, kslab, lab_fixture, ready_status  # noqa: F401
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import DEPLOYMENTS, HPAS, INGRESSES, KSVCS, REVISIONS, SERVICES, by_key
 
-KSVCS = by_key("serving.knative.dev/services")
-REVISIONS = by_key("serving.knative.dev/revisions")
-DEPLOYMENTS = by_key("apps/deployments")
-SERVICES = by_key("/services")
-HPAS = by_key("autoscaling/horizontalpodautoscalers")
-INGRESSES = by_key("networking.k8s.io/ingresses")
 MODE = "serving.kserve.io/deploymentMode"
 
 

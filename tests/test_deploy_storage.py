@@ -14,11 +14,9 @@ from kslab.exitcodes import ExitCode
 from tests.deploy_support import NAME, NS, PODS, kslab, lab_fixture  # noqa: F401
 from tests.fakecluster.controllers.lab import wait_for
 from tests.fakecluster.errors import ApiError
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import PVCS, SECRETS
+from tests.fakecluster.resources import SERVICEACCOUNTS as ACCOUNTS
 
-PVCS = by_key("/persistentvolumeclaims")
-SECRETS = by_key("/secrets")
-ACCOUNTS = by_key("/serviceaccounts")
 HELPER = "kslab-copy-sklearn-iris"
 KEY_ID = "AKIAKSLAB0TESTKEY42"
 SECRET_KEY = "kslab/Secret+Value=Zq9xW3"

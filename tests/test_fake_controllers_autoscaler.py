@@ -7,13 +7,8 @@ import pytest
 from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.controllers.common import find_condition
 from tests.fakecluster.controllers.lab import install_and_wait, sklearn_iris, wait_for
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import DEPLOYMENTS, ISVCS, PODAUTOSCALERS, PODS, REVISIONS
 
-ISVCS = by_key("serving.kserve.io/inferenceservices")
-DEPLOYMENTS = by_key("apps/deployments")
-PODAUTOSCALERS = by_key("autoscaling.internal.knative.dev/podautoscalers")
-REVISIONS = by_key("serving.knative.dev/revisions")
-PODS = by_key("/pods")
 NS, NAME, REV = "kserve-test", "sklearn-iris", "sklearn-iris-predictor-00001"
 
 

@@ -9,12 +9,8 @@ import pytest
 from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.controllers.common import find_condition
 from tests.fakecluster.controllers.lab import install_and_wait, sklearn_iris, wait_for
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import DEPLOYMENTS, ISVCS, KSVCS, REVISIONS
 
-ISVCS = by_key("serving.kserve.io/inferenceservices")
-REVISIONS = by_key("serving.knative.dev/revisions")
-KSVCS = by_key("serving.knative.dev/services")
-DEPLOYMENTS = by_key("apps/deployments")
 NS, NAME = "kserve-test", "sklearn-iris"
 REV1, REV2 = "sklearn-iris-predictor-00001", "sklearn-iris-predictor-00002"
 

@@ -8,16 +8,17 @@ from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.controllers.common import find_condition
 from tests.fakecluster.controllers.lab import install_and_wait, install_runtimes, sklearn_iris, wait_for
 from tests.fakecluster.errors import ApiError
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import (
+    CLUSTER_RUNTIMES,
+    DEPLOYMENTS,
+    EVENTS,
+    ISVCS,
+    KSVCS,
+    NODES,
+    PODS,
+    REVISIONS,
+)
 
-ISVCS = by_key("serving.kserve.io/inferenceservices")
-KSVCS = by_key("serving.knative.dev/services")
-REVISIONS = by_key("serving.knative.dev/revisions")
-CLUSTER_RUNTIMES = by_key("serving.kserve.io/clusterservingruntimes")
-DEPLOYMENTS = by_key("apps/deployments")
-PODS = by_key("/pods")
-NODES = by_key("/nodes")
-EVENTS = by_key("/events")
 NS, NAME = "kserve-test", "sklearn-iris"
 MISSING_URI = "gs://kfserving-examples/models/sklearn/1.0/model-missing"
 UNSCHEDULABLE = ("0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "

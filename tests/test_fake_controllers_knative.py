@@ -9,19 +9,20 @@ import pytest
 from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.controllers.common import find_condition
 from tests.fakecluster.controllers.lab import install_and_wait, sklearn_iris, wait_for
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import (
+    CONFIGURATIONS,
+    DEPLOYMENTS,
+    EVENTS,
+    ISVCS,
+    KSVCS,
+    PODAUTOSCALERS,
+    PODS,
+    REVISIONS,
+    ROUTES,
+    SERVICES,
+    VIRTUAL_SERVICES,
+)
 
-ISVCS = by_key("serving.kserve.io/inferenceservices")
-KSVCS = by_key("serving.knative.dev/services")
-REVISIONS = by_key("serving.knative.dev/revisions")
-ROUTES = by_key("serving.knative.dev/routes")
-CONFIGURATIONS = by_key("serving.knative.dev/configurations")
-PODAUTOSCALERS = by_key("autoscaling.internal.knative.dev/podautoscalers")
-DEPLOYMENTS = by_key("apps/deployments")
-PODS = by_key("/pods")
-SERVICES = by_key("/services")
-EVENTS = by_key("/events")
-VIRTUAL_SERVICES = by_key("networking.istio.io/virtualservices")
 NS = "kserve-test"
 
 

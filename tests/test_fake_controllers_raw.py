@@ -10,15 +10,8 @@ from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.controllers.common import find_condition
 from tests.fakecluster.controllers.lab import install_and_wait, sklearn_iris, wait_for
 from tests.fakecluster.errors import ApiError
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import DEPLOYMENTS, HPAS, INGRESSES, ISVCS, KSVCS, PODS, SERVICES
 
-ISVCS = by_key("serving.kserve.io/inferenceservices")
-DEPLOYMENTS = by_key("apps/deployments")
-SERVICES = by_key("/services")
-HPAS = by_key("autoscaling/horizontalpodautoscalers")
-INGRESSES = by_key("networking.k8s.io/ingresses")
-KSVCS = by_key("serving.knative.dev/services")
-PODS = by_key("/pods")
 NS, NAME = "kserve-test", "sklearn-iris"
 MODE = "serving.kserve.io/deploymentMode"
 

@@ -5,13 +5,9 @@ from __future__ import annotations
 from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.controllers.common import deployment_available, find_condition
 from tests.fakecluster.controllers.lab import install_and_wait, install_lab_stack, wait_for
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import CONFIGMAPS, DEPLOYMENTS, KNATIVE_SERVINGS, SERVICES, by_key
 
-DEPLOYMENTS = by_key("apps/deployments")
-CONFIGMAPS = by_key("/configmaps")
-KNATIVE_SERVINGS = by_key("operator.knative.dev/knativeservings")
 GATEWAYS = by_key("networking.istio.io/gateways")
-SERVICES = by_key("/services")
 KNATIVE_DEPLOYMENTS = ("activator", "autoscaler", "controller", "webhook", "net-istio-controller", "net-istio-webhook")
 
 

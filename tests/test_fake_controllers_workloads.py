@@ -7,13 +7,8 @@ import re
 from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.controllers.common import find_condition
 from tests.fakecluster.controllers.lab import deployment, ensure_namespace, wait_for
-from tests.fakecluster.resources import by_key
+from tests.fakecluster.resources import DEPLOYMENTS, EVENTS, NODES, PODS, REPLICASETS, by_key
 
-DEPLOYMENTS = by_key("apps/deployments")
-REPLICASETS = by_key("apps/replicasets")
-PODS = by_key("/pods")
-NODES = by_key("/nodes")
-EVENTS = by_key("/events")
 UNSCHEDULABLE = ("0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "
                  "1 No preemption victims found for incoming pod.")
 

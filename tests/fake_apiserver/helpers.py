@@ -11,15 +11,13 @@ from typing import Any
 import requests
 
 from tests.fakecluster.cluster import FakeCluster
-from tests.fakecluster.resources import by_key, lookup
+from tests.fakecluster.resources import (
+    NAMESPACES,
+    PODS,
+    lookup,
+)
 
 ISVC = lookup("serving.kserve.io", "v1beta1", "inferenceservices")
-PODS = by_key("/pods")
-NAMESPACES = by_key("/namespaces")
-DEPLOYMENTS = by_key("apps/deployments")
-REPLICASETS = by_key("apps/replicasets")
-CONFIGMAPS = by_key("/configmaps")
-SERVICES = by_key("/services")
 ISVC_PATH = "/apis/serving.kserve.io/v1beta1/namespaces/kserve-test/inferenceservices"
 
 ISVC_YAML = """\

@@ -7,7 +7,9 @@ import json
 import pytest
 from kubernetes import client, dynamic, watch
 
-from .helpers import ISVC, PODS, isvc_body, later, mark_ready, namespace, seed_isvc, seed_pod
+from tests.fakecluster.resources import PODS
+
+from .helpers import ISVC, isvc_body, later, mark_ready, namespace, seed_isvc, seed_pod
 
 KSERVE = ("serving.kserve.io", "v1beta1", "kserve-test", "inferenceservices")
 

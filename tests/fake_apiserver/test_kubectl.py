@@ -8,18 +8,9 @@ import time
 import pytest
 
 from tests.fakecluster.cluster import FakeCluster
+from tests.fakecluster.resources import CONFIGMAPS, DEPLOYMENTS
 
-from .helpers import (
-    CONFIGMAPS,
-    DEPLOYMENTS,
-    ISVC,
-    ISVC_YAML,
-    later,
-    mark_ready,
-    namespace,
-    seed_isvc,
-    seed_pod,
-)
+from .helpers import ISVC, ISVC_YAML, later, mark_ready, namespace, seed_isvc, seed_pod
 
 pytestmark = pytest.mark.kubectl
 

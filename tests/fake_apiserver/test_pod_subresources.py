@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from .helpers import SERVICES, Http, expect_status, seed_pod
+from tests.fakecluster.resources import SERVICES
+
+from .helpers import Http, expect_status, seed_pod
 
 
 @pytest.fixture

@@ -9,22 +9,10 @@ from http.client import HTTPConnection
 import pytest
 import yaml
 
+from tests.fakecluster.resources import CONFIGMAPS, DEPLOYMENTS, PODS, REPLICASETS
 from tests.fakecluster.store import owner_reference
 
-from .helpers import (
-    CONFIGMAPS,
-    DEPLOYMENTS,
-    ISVC,
-    ISVC_PATH,
-    PODS,
-    REPLICASETS,
-    Http,
-    expect_status,
-    isvc_body,
-    namespace,
-    seed_isvc,
-    seed_pod,
-)
+from .helpers import ISVC, ISVC_PATH, Http, expect_status, isvc_body, namespace, seed_isvc, seed_pod
 
 AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 

@@ -7,7 +7,9 @@ import time
 
 import pytest
 
-from .helpers import ISVC, ISVC_PATH, PODS, Http, events, later, mark_ready, namespace, seed_isvc, seed_pod
+from tests.fakecluster.resources import PODS
+
+from .helpers import ISVC, ISVC_PATH, Http, events, later, mark_ready, namespace, seed_isvc, seed_pod
 
 WATCHLIST = "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
 

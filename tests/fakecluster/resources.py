@@ -118,3 +118,31 @@ def group_versions() -> dict[str, list[str]]:
         if rt.version not in versions:
             versions.append(rt.version)
     return out
+
+
+# Named handles for the types tests and controllers use most (one definition instead of one per module).
+NAMESPACES = by_key("/namespaces")
+NODES = by_key("/nodes")
+PODS = by_key("/pods")
+SERVICES = by_key("/services")
+ENDPOINTS = by_key("/endpoints")
+EVENTS = by_key("/events")
+CONFIGMAPS = by_key("/configmaps")
+SECRETS = by_key("/secrets")
+SERVICEACCOUNTS = by_key("/serviceaccounts")
+PVCS = by_key("/persistentvolumeclaims")
+DEPLOYMENTS = by_key("apps/deployments")
+REPLICASETS = by_key("apps/replicasets")
+HPAS = by_key("autoscaling/horizontalpodautoscalers")
+INGRESSES = by_key("networking.k8s.io/ingresses")
+INGRESSCLASSES = by_key("networking.k8s.io/ingressclasses")
+ISVCS = by_key("serving.kserve.io/inferenceservices")
+SERVING_RUNTIMES = by_key("serving.kserve.io/servingruntimes")
+CLUSTER_RUNTIMES = by_key("serving.kserve.io/clusterservingruntimes")
+KSVCS = by_key("serving.knative.dev/services")
+REVISIONS = by_key("serving.knative.dev/revisions")
+ROUTES = by_key("serving.knative.dev/routes")
+CONFIGURATIONS = by_key("serving.knative.dev/configurations")
+PODAUTOSCALERS = by_key("autoscaling.internal.knative.dev/podautoscalers")
+KNATIVE_SERVINGS = by_key("operator.knative.dev/knativeservings")
+VIRTUAL_SERVICES = by_key("networking.istio.io/virtualservices")

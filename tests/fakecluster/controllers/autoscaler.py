@@ -18,8 +18,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ..resources import DEPLOYMENTS
 from ..store import Event
-from .common import DEPLOYMENTS, annotations_of, is_deleting, labels_of, set_status
+from .common import annotations_of, is_deleting, labels_of, set_status
 from .conditions import ConditionSet, find
 from .framework import Reconciler, Request
 from .knative_config import autoscaler_config, knative_running

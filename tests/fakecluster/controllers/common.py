@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import ApiError
-from ..resources import ResourceType, by_key
+from ..resources import CONFIGMAPS, DEPLOYMENTS, NAMESPACES, ResourceType
 from ..store import Store, owner_reference
 
 Obj = dict[str, Any]
@@ -18,13 +18,6 @@ Obj = dict[str, Any]
 SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # what Kubernetes uses for generated name suffixes
 _HASH_ALPHABET = "bcdf2456789"  # chars that are both hex digits and in SAFE_ALPHABET
 
-DEPLOYMENTS = by_key("apps/deployments")
-REPLICASETS = by_key("apps/replicasets")
-PODS = by_key("/pods")
-SERVICES = by_key("/services")
-CONFIGMAPS = by_key("/configmaps")
-NODES = by_key("/nodes")
-NAMESPACES = by_key("/namespaces")
 
 _CPU_SUFFIX = {"m": 1, "": 1000}
 _MEM_SUFFIX = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9,

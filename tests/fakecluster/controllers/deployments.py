@@ -14,11 +14,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ..resources import DEPLOYMENTS, PODS, REPLICASETS
 from ..store import Event
 from .common import (
-    DEPLOYMENTS,
-    PODS,
-    REPLICASETS,
     delete_quietly,
     is_deleting,
     is_owned_by,

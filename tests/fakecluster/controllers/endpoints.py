@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..resources import by_key
+from ..resources import ENDPOINTS, PODS, SERVICES
 from ..selectors import matches_selector
 from ..store import Event
-from .common import PODS, SERVICES, delete_quietly, is_deleting, labels_of, selector_string
+from .common import delete_quietly, is_deleting, labels_of, selector_string
 from .framework import Reconciler, Request
 from .pods import pod_is_ready
 
 Obj = dict[str, Any]
-ENDPOINTS = by_key("/endpoints")
 MANAGER = "endpoint-controller"
 
 

@@ -11,11 +11,10 @@ import time
 from typing import Any
 
 from ..errors import ApiError
-from ..resources import by_key
+from ..resources import EVENTS
 from ..store import Store, now_rfc3339
 
 Obj = dict[str, Any]
-EVENTS = by_key("/events")
 
 
 class EventRecorder:

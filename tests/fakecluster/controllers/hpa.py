@@ -10,14 +10,13 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from ..resources import by_key
+from ..resources import DEPLOYMENTS, HPAS
 from ..store import Event
-from .common import DEPLOYMENTS, is_deleting, set_status
+from .common import is_deleting, set_status
 from .conditions import put
 from .framework import Reconciler, Request
 
 Obj = dict[str, Any]
-HPAS = by_key("autoscaling/horizontalpodautoscalers")
 MANAGER = "horizontal-pod-autoscaler"
 
 

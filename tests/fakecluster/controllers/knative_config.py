@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..resources import by_key
+from ..resources import KNATIVE_SERVINGS, by_key
 from ..store import Store
 from .common import configmap_data, deployment_available, find_deployment
 from .settings import ControllerSettings
@@ -17,7 +17,6 @@ from .settings import ControllerSettings
 Obj = dict[str, Any]
 KNATIVE_NS = "knative-serving"
 ISTIO_NS = "istio-system"
-KNATIVE_SERVINGS = by_key("operator.knative.dev/knativeservings")
 CRDS = by_key("apiextensions.k8s.io/customresourcedefinitions")
 DEFAULT_DOMAIN = "svc.cluster.local"  # Knative >= 1.8 when config-domain has no domain key (facts §2.7)
 

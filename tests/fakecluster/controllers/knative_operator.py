@@ -15,12 +15,9 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from ..resources import by_key
+from ..resources import CONFIGMAPS, DEPLOYMENTS, SERVICES, by_key
 from ..store import Event
 from .common import (
-    CONFIGMAPS,
-    DEPLOYMENTS,
-    SERVICES,
     deployment_available,
     ensure,
     find_deployment,

@@ -15,16 +15,15 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from ..resources import by_key
+from ..resources import DEPLOYMENTS, PODAUTOSCALERS, SERVICES
 from ..store import Event
-from .common import DEPLOYMENTS, SERVICES, annotations_of, ensure, find_condition, is_deleting, labels_of, set_status
+from .common import annotations_of, ensure, find_condition, is_deleting, labels_of, set_status
 from .conditions import ConditionSet, find
 from .framework import Reconciler, Request
 from .knative_config import autoscaler_config, knative_running
 from .knative_serving import REVISIONS, knative_controller_event
 
 Obj = dict[str, Any]
-PODAUTOSCALERS = by_key("autoscaling.internal.knative.dev/podautoscalers")
 MANAGER = "controller"
 REV_STATUS = ConditionSet("Ready", "ResourcesAvailable", "ContainerHealthy")
 QUEUE_PORTS = [("http-queueadm", 8022), ("http-autometric", 9090), ("http-usermetric", 9091), ("queue-port", 8012),

@@ -14,18 +14,14 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from ..resources import by_key
+from ..resources import CONFIGURATIONS, KSVCS, REVISIONS, ROUTES, SERVICES
 from ..store import Event
-from .common import SERVICES, ensure, is_deleting, labels_of, owner_requests, set_status, with_owner
+from .common import ensure, is_deleting, labels_of, owner_requests, set_status, with_owner
 from .conditions import ConditionSet, find
 from .framework import Reconciler, Request
 from .knative_config import ingress_ready, knative_domain, knative_running
 
 Obj = dict[str, Any]
-KSVCS = by_key("serving.knative.dev/services")
-CONFIGURATIONS = by_key("serving.knative.dev/configurations")
-ROUTES = by_key("serving.knative.dev/routes")
-REVISIONS = by_key("serving.knative.dev/revisions")
 MANAGER = "controller"
 PROPAGATED_LABELS = ("isvc.generation",)  # ksvc metadata labels a new Revision inherits (see module README)
 

@@ -16,9 +16,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from ..resources import by_key
+from ..resources import ISVCS, PODS
 from ..store import Event, now_rfc3339
-from .common import PODS, deployment_available, find_deployment, labels_of, owner_requests, set_status
+from .common import deployment_available, find_deployment, labels_of, owner_requests, set_status
 from .conditions import find
 from .framework import Reconciler, Request
 from .knative_config import knative_present
@@ -30,7 +30,6 @@ from .kserve_runtimes import CLUSTER_RUNTIMES, RUNTIMES, RuntimeChoice, select_r
 from .kserve_status import ISVC_STATUS, invalid_spec
 
 Obj = dict[str, Any]
-ISVCS = by_key("serving.kserve.io/inferenceservices")
 FINALIZER = "inferenceservice.finalizers"
 COMPONENT = "v1beta1Controllers"
 _RESYNC_CONFIGMAPS = {("kserve", "inferenceservice-config"), ("knative-serving", "config-domain"),

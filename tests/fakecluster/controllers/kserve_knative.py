@@ -15,8 +15,8 @@ import copy
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..resources import by_key
-from .common import PODS, SERVICES, ensure
+from ..resources import PODS, SERVICES, VIRTUAL_SERVICES
+from .common import ensure
 from .knative_serving import KSVCS, caught_up
 from .kserve_predictor import PredictorPlan
 from .kserve_status import ISVC_STATUS, predictor_status, propagate_cross_component, propagate_ksvc, propagate_model
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from .kserve_isvc import InferenceServiceReconciler
 
 Obj = dict[str, Any]
-VIRTUAL_SERVICES = by_key("networking.istio.io/virtualservices")
 MANAGER = "manager"
 TAG_ROUTING = "serving.kserve.io/enable-tag-routing"
 MANAGED_KSVC_ANNOTATIONS = ("serving.knative.dev/rollout-duration",

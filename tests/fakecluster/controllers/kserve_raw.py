@@ -14,8 +14,8 @@ import copy
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..resources import by_key
-from .common import DEPLOYMENTS, PODS, SERVICES, delete_quietly, ensure, is_owned_by
+from ..resources import DEPLOYMENTS, HPAS, INGRESSES, PODS, SERVICES
+from .common import delete_quietly, ensure, is_owned_by
 from .kserve_config import IsvcConfig
 from .kserve_predictor import PredictorPlan, build_predictor, predictor_name
 from .kserve_status import ISVC_STATUS, predictor_status, propagate_deployment, propagate_model
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from .kserve_isvc import InferenceServiceReconciler
 
 Obj = dict[str, Any]
-HPAS = by_key("autoscaling/horizontalpodautoscalers")
-INGRESSES = by_key("networking.k8s.io/ingresses")
 MANAGER = "manager"
 
 

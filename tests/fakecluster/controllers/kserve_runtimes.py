@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..resources import by_key
+from ..resources import CLUSTER_RUNTIMES
+from ..resources import SERVING_RUNTIMES as RUNTIMES
 from ..store import Store
 from .settings import ControllerSettings
 
 Obj = dict[str, Any]
-CLUSTER_RUNTIMES = by_key("serving.kserve.io/clusterservingruntimes")
-RUNTIMES = by_key("serving.kserve.io/servingruntimes")
 _PROTOCOL_RANK = {"v1": 1, "v2": 2, "grpc-v1": 3, "grpc-v2": 4}
 
 

@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError
-from ..resources import ResourceType
+from ..resources import DEPLOYMENTS, NAMESPACES, ResourceType
 from ..store import Event
-from .common import DEPLOYMENTS, NAMESPACES, deployment_available, find_deployment, labels_of
+from .common import deployment_available, find_deployment, labels_of
 from .framework import Reconciler, Request
 from .kserve_config import KNATIVE, MODE_ANNOTATION, STANDARD, IsvcConfig, mode_kind, mode_name
 from .kserve_predictor import FRAMEWORKS, STORAGE_URI_ANNOTATION

@@ -14,16 +14,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..errors import ApiError
-from ..resources import by_key
+from ..resources import CONFIGMAPS, DEPLOYMENTS, KNATIVE_SERVINGS, NAMESPACES, by_key
 from ..store import Store
-from .common import CONFIGMAPS, DEPLOYMENTS, NAMESPACES
 from .kserve_runtimes import CLUSTER_RUNTIMES, shipped_runtimes
 from .settings import ControllerSettings
 
 Obj = dict[str, Any]
 T = TypeVar("T")
-ISVCS = by_key("serving.kserve.io/inferenceservices")
-KNATIVE_SERVINGS = by_key("operator.knative.dev/knativeservings")
 SKLEARN_URI = "gs://kfserving-examples/models/sklearn/1.0/model"
 
 

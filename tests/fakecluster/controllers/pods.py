@@ -14,9 +14,10 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
+from ..resources import NODES, PODS
 from ..store import Event, now_rfc3339
 from . import container_logs
-from .common import NODES, PODS, cpu_millis, is_deleting, memory_bytes
+from .common import cpu_millis, is_deleting, memory_bytes
 from .conditions import put
 from .framework import Reconciler, Request
 
