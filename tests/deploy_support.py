@@ -36,7 +36,7 @@ class Lab:
 
     def seed(self, **kwargs: Any) -> Lab:
         """An installed stack (lean: no cert-manager/Istio) and the lab namespace, within ~0.3 s."""
-        install_and_wait(self.store, self.knobs, lean=True, **kwargs)
+        install_and_wait(self.store, self.knobs, **{"lean": True, **kwargs})
         return self
 
     def isvc(self, name: str = NAME) -> dict | None:

@@ -1,4 +1,4 @@
-"""kslab doctor: for now the machine preflight (`--preflight`); layer-by-layer diagnosis comes later."""
+"""kslab doctor: the layer walk for an InferenceService, or the machine preflight (`--preflight`)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Annotated
 
 import typer
 
-from kslab.cli.context import current
+from kslab.cli.context import CliContext, current
 from kslab.cli.options import OutputOption
 from kslab.cli.output import emit
-from kslab.errors import NotImplementedYet
+from kslab.errors import CheckFailed, UsageError
 
 
 def doctor(
@@ -23,15 +23,30 @@ def doctor(
 ) -> None:
     """Find the broken layer and say why.
 
-    Walks API, stack, conditions, runtime, pods and route in order. --preflight checks only the
-    machine, before any cluster exists; it exits 3 when something required is missing.
+    Walks the API server, the stack (with webhook endpoints), the InferenceService (conditions, runtime,
+    pods, logs, route: rules in manifests/diagnosis/signatures.yaml) and an inference request, and stops at
+    the first broken layer with its evidence and fix (exit 1). --preflight checks only the machine, before
+    any cluster exists; it exits 3 when something required is missing.
     """
+    cli = current(ctx)
     if not preflight:
-        raise NotImplementedYet("doctor")
+        if name is None:
+            raise UsageError("name the InferenceService to diagnose, or use --preflight", "kslab doctor sklearn-iris")
+        _diagnose(cli, name, provider, output)
+        return
     from kslab.lab.preflight import require_passing, run_preflight
 
-    cli = current(ctx)
     checks = run_preflight(cli.override(provider=provider))
     rows = [{"check": c.name, "ok": c.ok, "severity": c.severity, "detail": c.detail, "fix": c.fix} for c in checks]
     emit(cli, rows, output, title="preflight")
     require_passing(checks)
+
+
+def _diagnose(cli: CliContext, name: str, provider: str | None, output: str | None) -> None:
+    from kslab.doctor.walk import walk
+
+    checks = walk(cli.override(provider=provider), name)
+    emit(cli, [c.to_dict() for c in checks], output, title=f"doctor {name}")
+    broken = next((c for c in checks if not c.ok), None)
+    if broken is not None:
+        raise CheckFailed(f"{name}: broken at {broken.layer}: {broken.detail}", broken.fix)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ..errors import ApiError
-from ..resources import CONFIGMAPS, DEPLOYMENTS, KNATIVE_SERVINGS, NAMESPACES, by_key
+from ..resources import CONFIGMAPS, DEPLOYMENTS, INGRESSCLASSES, KNATIVE_SERVINGS, NAMESPACES, SERVICES, by_key
 from ..store import Store
 from .kserve_runtimes import CLUSTER_RUNTIMES, shipped_runtimes
 from .settings import ControllerSettings
@@ -91,6 +91,20 @@ def _install_dependencies(store: Store) -> None:
     _create(store, DEPLOYMENTS.key, "istio-system",
             deployment("istio-ingressgateway", {"app": "istio-ingressgateway", "istio": "ingressgateway"},
                        "docker.io/istio/proxyv2:1.27.1", "istio-proxy"))
+    # The Services the charts create (facts §2.5, §2.8), so Endpoints and port-forwards work as after a real install.
+    _create(store, SERVICES.key, "cert-manager", _service("cert-manager-webhook", {"app": "webhook"},
+                                                           [("https", 443, 10250)]))
+    _create(store, SERVICES.key, "istio-system", _service(
+        "istio-ingressgateway", {"app": "istio-ingressgateway", "istio": "ingressgateway"},
+        [("status-port", 15021, 15021), ("http2", 80, 80), ("https", 443, 443)], "LoadBalancer"))
+    _create(store, INGRESSCLASSES.key, None, {"metadata": {"name": "istio"},
+                                              "spec": {"controller": "istio.io/ingress-controller"}})
+
+
+def _service(name: str, selector: dict[str, str], ports: list[tuple[str, int, int]], kind: str = "ClusterIP") -> Obj:
+    return {"metadata": {"name": name, "labels": dict(selector)},
+            "spec": {"type": kind, "selector": dict(selector),
+                     "ports": [{"name": n, "port": p, "targetPort": t, "protocol": "TCP"} for n, p, t in ports]}}
 
 
 def _install_kserve(store: Store, settings: ControllerSettings, mode: str | None, runtimes: bool) -> None:
@@ -112,6 +126,9 @@ def _install_kserve(store: Store, settings: ControllerSettings, mode: str | None
     _create(store, DEPLOYMENTS.key, "kserve",
             deployment("kserve-controller-manager", {"control-plane": "kserve-controller-manager"},
                        f"kserve/kserve-controller:{settings.image_tag()}", "manager", cpu="100m", memory="300Mi"))
+    _create(store, SERVICES.key, "kserve", _service("kserve-webhook-server-service",
+                                                    {"control-plane": "kserve-controller-manager"},
+                                                    [("https", 443, 9443)]))
 
 
 def sklearn_iris(namespace: str = "kserve-test", name: str = "sklearn-iris", *, storage_uri: str = SKLEARN_URI,

@@ -1,0 +1,76 @@
+"""`kslab doctor NAME` walks API → stack → InferenceService → inference and names the first broken layer."""
+
+from __future__ import annotations
+
+import json
+
+from kslab.config.model import Settings
+from kslab.exitcodes import ExitCode
+from tests.deploy_support import MISSING_URI, NAME, NS, kslab, lab_fixture  # noqa: F401
+from tests.fakecluster.resources import ENDPOINTS
+from tests.portforward_support import running_pod
+
+
+def doctor(lab, capsys):
+    code, out, err = kslab(capsys, "-o", "json", "doctor", NAME)
+    return code, json.loads(out) if out.strip() else [], err
+
+
+def test_a_healthy_service_passes_every_layer_with_a_real_model_server(lab, fake_tools, capsys):
+    from kslab.lab.local import deploy_local, undeploy_local
+
+    lab.seed(lean=False)
+    assert kslab(capsys, "deploy", NAME)[0] == ExitCode.OK
+    local = deploy_local(Settings(provider="local"), NAME)
+    try:
+        gateway = running_pod(lab.cluster, "istio-system", "app=istio-ingressgateway")
+        lab.cluster.node.register_proxy("istio-system", gateway, 80, local.url)
+        code, layers, err = doctor(lab, capsys)
+    finally:
+        undeploy_local(Settings(provider="local"), NAME)
+    assert code == ExitCode.OK, err
+    assert [(c["layer"], c["ok"]) for c in layers] == [("API server", True), ("stack", True),
+                                                       ("InferenceService", True), ("inference request", True)]
+
+
+def test_missing_service_names_the_fix(lab, capsys):
+    lab.seed(lean=False)
+    code, layers, err = doctor(lab, capsys)
+    assert code == ExitCode.CHECK_FAILED
+    assert layers[-1]["layer"] == "InferenceService" and layers[-1]["fix"] == f"kslab deploy {NAME}"
+    assert f"hint: kslab deploy {NAME}" in err
+
+
+def test_storage_initializer_crash_is_found_at_the_storage_layer(lab, capsys):
+    lab.seed(lean=False)
+    lab.knobs.failing_storage_uris.add(MISSING_URI)
+    kslab(capsys, "deploy", NAME, "--storage-uri", MISSING_URI, "--timeout", "3")
+    code, layers, err = doctor(lab, capsys)
+    assert code == ExitCode.CHECK_FAILED
+    assert layers[-1]["layer"] == "storage / egress"
+    assert any("RuntimeError: Failed to fetch model" in e for e in layers[-1]["evidence"])
+
+
+def test_webhook_without_endpoints_stops_at_the_stack(lab, capsys):
+    lab.seed(lean=False)
+
+    def no_webhook_addresses(op, rt, obj, old):
+        if rt is ENDPOINTS and obj["metadata"]["name"] == "kserve-webhook-server-service":
+            obj.pop("subsets", None)
+        return obj
+
+    lab.store.admission.append(no_webhook_addresses)
+    lab.store.mutate(ENDPOINTS, "kserve", "kserve-webhook-server-service", lambda o: o.pop("subsets", None))
+    code, layers, err = doctor(lab, capsys)
+    assert code == ExitCode.CHECK_FAILED
+    assert layers[-1]["layer"] == "stack: kserve"
+    assert "Service kserve-webhook-server-service in kserve has ready endpoints" in layers[-1]["detail"]
+
+
+def test_unreachable_api_is_the_first_layer(lab, capsys):
+    lab.seed(lean=False)
+    lab.cluster.stop()
+    code, layers, err = doctor(lab, capsys)
+    assert code == ExitCode.CHECK_FAILED
+    assert [c["layer"] for c in layers] == ["API server"]
+    assert "cannot reach the Kubernetes API" in layers[0]["detail"]
