@@ -35,7 +35,7 @@ def test_bare_kslab_prints_help_and_succeeds(capsys):
     assert "Usage: kslab" in captured.out + captured.err
 
 
-@pytest.mark.parametrize("argv", [["load", "sklearn-iris"], ["scenario", "canary"], ["report"]])
+@pytest.mark.parametrize("argv", [["scenario", "canary"], ["report"]])
 def test_unbuilt_commands_exit_2_and_say_so(argv, capsys):
     assert run(argv) == ExitCode.USAGE
     err = capsys.readouterr().err

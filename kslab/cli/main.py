@@ -11,6 +11,7 @@ from kslab.cli.commands import cluster, inference, model, planned
 from kslab.cli.commands.deploy import deploy, undeploy
 from kslab.cli.commands.doctor import doctor
 from kslab.cli.commands.lab import lab
+from kslab.cli.commands.load import load
 from kslab.cli.commands.port_forward import port_forward
 from kslab.cli.commands.version import version
 from kslab.cli.context import CliContext
@@ -75,6 +76,7 @@ app.command("predict")(inference.predict)
 app.command("smoke")(inference.smoke)
 app.add_typer(model.app, name="model")
 app.command("port-forward")(port_forward)
+app.command("load")(load)
 for _name, _function in planned.COMMANDS.items():
     app.command(_name)(_function)
 

@@ -85,8 +85,7 @@ class InferenceClient:
         return self.call("POST", self.predict_path(protocol), operation="raw", protocol=protocol, data=body)
 
     def predict_path(self, protocol: str) -> str:
-        name = self.endpoint.model_name
-        return f"/v1/models/{name}:predict" if protocol == "v1" else f"/v2/models/{name}/infer"
+        return payloads.predict_path(protocol, self.endpoint.model_name)
 
     # --- transport -----------------------------------------------------------------------------------------
     def call(self, method: str, path: str, *, operation: str, protocol: str, json_body: Any = None,

@@ -25,6 +25,11 @@ def v2_body(instances: Sequence[Sequence[float]]) -> dict[str, Any]:
                         "datatype": V2_DATATYPE, "data": rows}]}
 
 
+def predict_path(protocol: str, model_name: str) -> str:
+    """V1 ``/v1/models/NAME:predict`` or V2 ``/v2/models/NAME/infer``."""
+    return f"/v1/models/{model_name}:predict" if protocol == "v1" else f"/v2/models/{model_name}/infer"
+
+
 def parse_instances(text: str, features: int | None = None) -> Instances:
     """``'[[6.8, 2.8, 4.8, 1.4]]'`` (or one flat row) → rows of numbers; UsageError saying what is wrong."""
     try:

@@ -8,16 +8,6 @@ import typer
 
 from kslab.errors import NotImplementedYet
 
-NameArg = Annotated[str, typer.Argument(help="InferenceService name from the model catalog, e.g. sklearn-iris.")]
-
-
-def load(name: NameArg) -> None:
-    """Drive load and report latency and throughput.
-
-    Closed loop (concurrency), open loop (rate) or a ramp; HDR-histogram percentiles.
-    """
-    raise NotImplementedYet("load")
-
 
 def scenario(name: Annotated[str, typer.Argument(help="canary, raw-mode, autoscale, explainer, cold-start "
                                                  "or a file in scenarios/.")]) -> None:
@@ -30,4 +20,4 @@ def report(run: Annotated[str | None, typer.Argument(help="Run id (default: the 
     raise NotImplementedYet("report")
 
 
-COMMANDS = {"load": load, "scenario": scenario, "report": report}
+COMMANDS = {"scenario": scenario, "report": report}

@@ -1,0 +1,170 @@
+"""kslab load: a thin wrapper over kslab.load (plan from flags, endpoint, live progress, table/JSON, run record)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kslab.cli.context import CliContext, current
+from kslab.cli.options import OutputOption
+from kslab.errors import UsageError
+from kslab.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from kslab.load.http import Target
+
+NameArg = Annotated[str, typer.Argument(help="Model name from the model catalog, e.g. sklearn-iris.")]
+PROTOCOLS = ("v1", "v2")
+
+
+def _opt(help_text: str, *names: str) -> Any:
+    return typer.Option(*names, help=help_text, show_default=False)
+
+
+def load(
+    ctx: typer.Context,
+    name: NameArg,
+    concurrency: Annotated[int | None, _opt("Connections (closed loop, default 10; open loop: the pool).",
+                                            "--concurrency", "-c")] = None,
+    duration: Annotated[str | None, _opt("How long: 30s, 2m (default 10s unless --requests).")] = None,
+    requests: Annotated[int | None, _opt("Stop after this many requests (like hey -n).", "--requests", "-n")] = None,
+    rate: Annotated[float | None, _opt("Open loop: requests per second on a fixed schedule; latency from the "
+                                       "intended send time.")] = None,
+    profile: Annotated[str | None, _opt("Steps of concurrency, e.g. 10,20,50,100@30s.")] = None,
+    warmup: Annotated[str | None, _opt("Leave the first S out of the statistics, e.g. 5s.")] = None,
+    timeout: Annotated[str | None, _opt("Per-request timeout (default 10s).")] = None,
+    protocol: Annotated[str, typer.Option(help="v1 (KServe V1) or v2 (Open Inference Protocol).")] = "v1",
+    body: Annotated[Path | None, _opt("Send this file as the request body instead of the catalog sample.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (for rates one core cannot drive).")] = 1,
+    url: Annotated[str | None, _opt("Load this URL instead of resolving NAME (a bare base URL gets NAME's "
+                                    "predict/infer route).")] = None,
+    provider: Annotated[str | None, _opt("kind, minikube, existing or local.", "--provider")] = None,
+    output: OutputOption = None,
+) -> None:
+    """Drive load at a model and report latency percentiles, errors and throughput.
+
+    Closed loop (--concurrency with --duration or --requests), open loop (--rate; coordinated omission
+    corrected) or a step profile (--profile). Latencies in an HDR histogram (µs, 3 significant digits).
+    Recorded in reports/<run-id>/run.json with a per-second series. Ctrl-C stops and keeps the partial result.
+    """
+    from kslab.load.plan import build_plan
+
+    cli = current(ctx)
+    settings = cli.override(provider=provider)
+    if protocol not in PROTOCOLS:
+        raise UsageError(f"--protocol {protocol!r} is not one of {', '.join(PROTOCOLS)}")
+    plan = build_plan(concurrency=concurrency, duration=duration, requests=requests, rate=rate, profile=profile,
+                      warmup=warmup, timeout=timeout, workers=workers)
+    payload = _read_body(body) if body is not None else None
+    if url is not None:
+        result = _run(cli, settings, name, _url_target(url, name, protocol, payload), plan, output)
+    else:
+        from kslab.lab.endpoints import model_endpoint
+        from kslab.load.request import endpoint_target
+
+        with model_endpoint(settings, name) as endpoint:
+            if protocol not in endpoint.protocols:
+                raise UsageError(f"{endpoint.describe()} does not serve protocol {protocol}",
+                                 f"use --protocol {endpoint.protocols[0]}")
+            target = endpoint_target(endpoint, protocol, payload or _sample(name, protocol))
+            result = _run(cli, settings, name, target, plan, output)
+    if result["interrupted"]:
+        raise typer.Exit(ExitCode.INTERRUPTED)
+
+
+def _read_body(body: Path) -> bytes:
+    try:
+        return body.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--body {body}: {exc.strerror or exc}") from None
+
+
+def _sample(name: str, protocol: str) -> bytes:
+    from kslab.load.request import sample_body
+    from kslab.models.catalog import catalog_model
+
+    return sample_body(protocol, catalog_model(name).samples[0].instances)
+
+
+def _url_target(url: str, name: str, protocol: str, payload: bytes | None) -> Target:
+    from urllib.parse import urlsplit
+
+    from kslab.inference.payloads import predict_path
+    from kslab.load.http import Target
+
+    bare = urlsplit(url).path in ("", "/")
+    path = predict_path(protocol, name) if bare else ""
+    return Target.build(url, path, payload if payload is not None else _sample(name, protocol))
+
+
+def _run(cli: CliContext, settings: Any, name: str, target: Target, plan: Any, output: str | None) -> dict[str, Any]:
+    from kslab.load.runner import run_load
+    from kslab.models.run_record import RunRecord
+
+    record = RunRecord(Path(settings.reports_dir), "load", settings.to_dict())
+    cli.err.print(f"run record: {record.path}", highlight=False, markup=False)
+    cli.err.print(f"load {target.url}: {plan.mode}, {plan.connections} connections, {plan.workers} worker(s)",
+                  highlight=False, markup=False)
+    try:
+        with record.step("load", model=name, target=target.url, plan=plan.to_dict()) as observations, \
+                _Progress(cli) as progress:
+            result = run_load(target, plan, progress)
+            observations.update(result)
+            if result["interrupted"]:
+                observations["_result"] = "interrupted"
+    except BaseException as exc:
+        record.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+        raise
+    record.finish("interrupted" if result["interrupted"] else "ok")
+    _emit(cli, name, result | {"run_record": str(record.path)}, output)
+    return result
+
+
+def _emit(cli: CliContext, name: str, result: dict[str, Any], output: str | None) -> None:
+    from kslab.cli.output import emit
+
+    if (output or cli.settings.output) != "table":
+        emit(cli, {k: v for k, v in result.items() if k != "histogram"}, output)
+        return
+    latency = result["latency"]
+    rows = {"target": result["target"], "mode": result["mode"], "elapsed_s": result["elapsed_s"],
+            "requests": result["requests"], "throughput_rps": result["throughput_rps"],
+            "errors": result["errors"] or 0, "late": result["late"], "unfinished": result["unfinished"],
+            **{k: v for k, v in latency.items() if k != "count"},
+            "interrupted": result["interrupted"], "run_record": result["run_record"]}
+    emit(cli, rows, "table", title=f"kslab load {name}")
+    if "steps" in result:
+        emit(cli, [{"level": s["level"], "requests": s["requests"], "rps": s["throughput_rps"],
+                    "p50_ms": s["latency"]["p50_ms"], "p99_ms": s["latency"]["p99_ms"], "errors": s["error_total"]}
+                   for s in result["steps"]], "table", title="steps")
+
+
+class _Progress:
+    """elapsed, req/s, p99 and errors: a live line on a terminal, one line per second otherwise."""
+
+    def __init__(self, cli: CliContext) -> None:
+        self.console = cli.err
+        self.live: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.console.is_terminal:
+            from rich.live import Live
+
+            self.live = Live("starting…", console=self.console, refresh_per_second=4, transient=True)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def __call__(self, live: dict[str, Any]) -> None:
+        p99 = "-" if live["p99_ms"] is None else f"{live['p99_ms']:.2f} ms"
+        line = (f"{live['elapsed_s']:>6.1f}s  {live['rps']:>9.1f} req/s  p99 {p99}  errors {live['errors']}"
+                + ("  (warm-up)" if live["warmup"] else ""))
+        if self.live is not None:
+            self.live.update(line)
+        else:
+            self.console.print(line, highlight=False, markup=False)

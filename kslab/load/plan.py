@@ -1,0 +1,115 @@
+"""What a load run does: closed loop, open loop or a step profile; parsed and validated from CLI strings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from kslab.errors import UsageError
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+DEFAULT_CONCURRENCY = 10
+DEFAULT_DURATION_S = 10.0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One phase of a run. ``level`` is connections (closed loop) or requests per second (open loop)."""
+
+    level: float
+    duration_s: float | None  # None: until ``requests`` are done
+    requests: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    mode: str  # closed | open | profile
+    steps: tuple[Step, ...]
+    connections: int  # closed loop: per step from the step's level; open loop: the pool size
+    warmup_s: float = 0.0
+    timeout_s: float = 10.0
+    workers: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def for_worker(self, index: int) -> LoadPlan:
+        """This worker's share: levels and request counts split evenly (remainders to the first workers)."""
+        steps = tuple(Step(_share(s.level, index, self.workers, self.mode != "open"), s.duration_s,
+                           None if s.requests is None else int(_share(s.requests, index, self.workers, True)))
+                      for s in self.steps)
+        connections = int(_share(self.connections, index, self.workers, True)) or 1
+        return LoadPlan(self.mode, steps, connections, self.warmup_s, self.timeout_s, 1, self.extra)
+
+
+def _share(total: float, index: int, parts: int, whole: bool) -> float:
+    if not whole:
+        return total / parts
+    base, rest = divmod(int(total), parts)
+    return base + (1 if index < rest else 0)
+
+
+def parse_duration(text: str, option: str = "--duration") -> float:
+    """'30s', '2m', '500ms', '1h' or a plain number of seconds → seconds (> 0)."""
+    match = _DURATION.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise UsageError(f"{option} {text!r} is not a positive duration", "examples: 30s, 2m, 500ms")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_profile(text: str) -> tuple[Step, ...]:
+    """'10,20,50,100@30s' → four steps of 30 s at concurrency 10, 20, 50 and 100."""
+    levels_text, _, duration_text = text.partition("@")
+    if not duration_text:
+        raise UsageError(f"--profile {text!r} has no step duration", "example: --profile 10,20,50,100@30s")
+    duration = parse_duration(duration_text, "--profile")
+    try:
+        levels = [int(part) for part in levels_text.split(",")]
+    except ValueError:
+        raise UsageError(f"--profile {text!r}: levels must be whole numbers",
+                         "example: --profile 10,20,50,100@30s") from None
+    if not levels or min(levels) < 1:
+        raise UsageError(f"--profile {text!r}: every level must be at least 1")
+    return tuple(Step(float(level), duration) for level in levels)
+
+
+def build_plan(*, concurrency: int | None, duration: str | None, requests: int | None, rate: float | None,
+               profile: str | None, warmup: str | None, timeout: str | None, workers: int) -> LoadPlan:
+    """Check the flags against each other and return the plan; UsageError (exit 2) on a bad combination."""
+    if requests is not None and duration is not None:
+        raise UsageError("--requests and --duration exclude each other", "give one of them")
+    if rate is not None and profile is not None:
+        raise UsageError("--rate and --profile exclude each other", "--profile steps concurrency levels")
+    if requests is not None and requests < 1:
+        raise UsageError("--requests must be at least 1")
+    if concurrency is not None and concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    if rate is not None and rate <= 0:
+        raise UsageError("--rate must be positive (requests per second)")
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
+    warmup_s = parse_duration(warmup, "--warmup") if warmup else 0.0
+    timeout_s = parse_duration(timeout, "--timeout") if timeout else 10.0
+    if profile is not None:
+        if requests is not None or duration is not None:
+            raise UsageError("--profile sets its own step duration", "drop --duration/--requests")
+        steps = parse_profile(profile)
+        plan = LoadPlan("profile", steps, int(max(s.level for s in steps)), warmup_s, timeout_s, workers)
+    else:
+        duration_s = parse_duration(duration) if duration else (None if requests else DEFAULT_DURATION_S)
+        if rate is not None:
+            connections = concurrency or max(DEFAULT_CONCURRENCY, min(256, int(rate // 100)))
+            plan = LoadPlan("open", (Step(rate, duration_s, requests),), connections, warmup_s, timeout_s, workers)
+        else:
+            connections = concurrency or DEFAULT_CONCURRENCY
+            plan = LoadPlan("closed", (Step(float(connections), duration_s, requests),), connections,
+                            warmup_s, timeout_s, workers)
+    if plan.connections < workers:
+        raise UsageError(f"--workers {workers} is more than the {plan.connections} connections to share",
+                         "lower --workers or raise --concurrency")
+    if requests is not None and warmup_s:
+        raise UsageError("--warmup needs a timed run", "use --duration with --warmup")
+    return plan
