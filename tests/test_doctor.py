@@ -45,7 +45,7 @@ def test_storage_initializer_crash_is_found_at_the_storage_layer(lab, capsys):
     lab.seed(lean=False)
     lab.knobs.failing_storage_uris.add(MISSING_URI)
     kslab(capsys, "deploy", NAME, "--storage-uri", MISSING_URI, "--timeout", "3")
-    code, layers, err = doctor(lab, capsys)
+    code, layers, _err = doctor(lab, capsys)
     assert code == ExitCode.CHECK_FAILED
     assert layers[-1]["layer"] == "storage / egress"
     assert any("RuntimeError: Failed to fetch model" in e for e in layers[-1]["evidence"])
@@ -61,7 +61,7 @@ def test_webhook_without_endpoints_stops_at_the_stack(lab, capsys):
 
     lab.store.admission.append(no_webhook_addresses)
     lab.store.mutate(ENDPOINTS, "kserve", "kserve-webhook-server-service", lambda o: o.pop("subsets", None))
-    code, layers, err = doctor(lab, capsys)
+    code, layers, _err = doctor(lab, capsys)
     assert code == ExitCode.CHECK_FAILED
     assert layers[-1]["layer"] == "stack: kserve"
     assert "Service kserve-webhook-server-service in kserve has ready endpoints" in layers[-1]["detail"]
@@ -70,7 +70,7 @@ def test_webhook_without_endpoints_stops_at_the_stack(lab, capsys):
 def test_unreachable_api_is_the_first_layer(lab, capsys):
     lab.seed(lean=False)
     lab.cluster.stop()
-    code, layers, err = doctor(lab, capsys)
+    code, layers, _err = doctor(lab, capsys)
     assert code == ExitCode.CHECK_FAILED
     assert [c["layer"] for c in layers] == ["API server"]
     assert "cannot reach the Kubernetes API" in layers[0]["detail"]

@@ -20,7 +20,7 @@ Observer = Callable[[str, str, str], None]
 MODEL = "sklearn-iris"
 NOT_BUILT_YET = {
     "scenarios": "canary, raw-mode, autoscale, explainer and cold-start scenarios are not built yet",
-    "load": "the load generator is not built yet",
+    "load": "kslab lab does not run load yet; run 'kslab load sklearn-iris' on its own",
     "report": "Markdown/JUnit/HTML rendering is not built yet; run.json is the record",
 }
 NEEDS_CLUSTER = "needs a cluster (provider local has no Kubernetes)"
