@@ -10,6 +10,7 @@ from kslab.config.model import Settings
 from kslab.errors import CheckFailed, EnvironmentMissing, KslabError, UsageError
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
+from kslab.kube.ownership import ensure_namespace
 from kslab.lab.preflight import Check, check_server_version, require_passing, run_preflight
 from kslab.models.run_record import RunRecord
 from kslab.providers.base import ClusterAccess
@@ -104,7 +105,7 @@ def bring_up(settings: Settings, record: RunRecord, *, observer: Observer | None
     if settings.provider == "kind":
         _expose_gateway_on_kind(kube)
     with record.step("lab-namespace", namespace=settings.namespace):
-        installer.ensure_namespace(settings.namespace)
+        ensure_namespace(kube, settings.namespace)
     return UpResult(access, provider.provider, provider.name, created, server, results, checks)
 
 

@@ -12,7 +12,7 @@ from kslab.config.model import Settings
 from kslab.errors import CheckFailed
 from kslab.paths import manifests_dir
 from kslab.providers.base import ClusterAccess, LineSink
-from kslab.providers.state import ProviderState
+from kslab.providers.state import CreatedClusterProvider, ProviderState
 from kslab.stack.versions import StackRelease
 from kslab.util.atomic import write_text
 from kslab.util.process import run_tool
@@ -35,19 +35,15 @@ def render_kind_config(settings: Settings, release: StackRelease, template: Path
     return config
 
 
-class KindProvider:
+class KindProvider(CreatedClusterProvider):
     provider = "kind"
-    creates_clusters = True
 
     def __init__(self, settings: Settings, release: StackRelease, state: ProviderState | None = None,
                  preload: tuple[str, ...] = ()) -> None:
+        super().__init__(settings.cluster_name, f"kind-{settings.cluster_name}", state)
         self.settings = settings
         self.release = release
-        self.state = state or ProviderState()
-        self.name = settings.cluster_name
         self.preload = preload
-        self.kubeconfig = self.state.kubeconfig_path("kind", self.name)
-        self.context = f"kind-{self.name}"
 
     def exists(self) -> bool:
         result = run_tool("kind", ["get", "clusters"], timeout=60)
@@ -66,7 +62,7 @@ class KindProvider:
             raise CheckFailed(f"kind create cluster failed: {result.last_error_line()}",
                               f"see the output above; retry after 'kind delete cluster --name {self.name}' "
                               "if a half-made cluster is left")
-        self.state.remember("kind", self.name, self.kubeconfig, self.context)
+        self.remember_created()
         for image in self.preload:
             loaded = run_tool("kind", ["load", "docker-image", image, "--name", self.name],
                               timeout=self.settings.timeouts.install, on_stderr_line=on_line)
@@ -80,10 +76,5 @@ class KindProvider:
                           timeout=self.settings.timeouts.install, on_stderr_line=on_line)
         if not result.ok:
             raise CheckFailed(f"kind delete cluster failed: {result.last_error_line()}")
-        self.state.forget("kind", self.name)
+        self.forget_created()
 
-    def created_by_kslab(self) -> bool:
-        return self.state.created("kind", self.name) is not None
-
-    def access(self) -> ClusterAccess:
-        return ClusterAccess(str(self.kubeconfig), self.context)

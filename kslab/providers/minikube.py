@@ -7,22 +7,18 @@ import json
 from kslab.config.model import Settings
 from kslab.errors import CheckFailed
 from kslab.providers.base import ClusterAccess, LineSink
-from kslab.providers.state import ProviderState
+from kslab.providers.state import CreatedClusterProvider, ProviderState
 from kslab.stack.versions import StackRelease
 from kslab.util.process import run_tool
 
 
-class MinikubeProvider:
+class MinikubeProvider(CreatedClusterProvider):
     provider = "minikube"
-    creates_clusters = True
 
     def __init__(self, settings: Settings, release: StackRelease, state: ProviderState | None = None) -> None:
+        super().__init__(settings.minikube.profile, settings.minikube.profile, state)
         self.settings = settings
         self.release = release
-        self.state = state or ProviderState()
-        self.name = settings.minikube.profile
-        self.kubeconfig = self.state.kubeconfig_path("minikube", self.name)
-        self.context = self.name
 
     def _env(self) -> dict[str, str]:
         return {"KUBECONFIG": str(self.kubeconfig)}
@@ -51,7 +47,7 @@ class MinikubeProvider:
         if not result.ok:
             raise CheckFailed(f"minikube start failed: {result.last_error_line()}",
                               f"see 'minikube logs -p {self.name}'")
-        self.state.remember("minikube", self.name, self.kubeconfig, self.context)
+        self.remember_created()
         return self.access()
 
     def delete(self, on_line: LineSink | None = None) -> None:
@@ -59,10 +55,5 @@ class MinikubeProvider:
                           env=self._env(), on_stderr_line=on_line)
         if not result.ok:
             raise CheckFailed(f"minikube delete failed: {result.last_error_line()}")
-        self.state.forget("minikube", self.name)
+        self.forget_created()
 
-    def created_by_kslab(self) -> bool:
-        return self.state.created("minikube", self.name) is not None
-
-    def access(self) -> ClusterAccess:
-        return ClusterAccess(str(self.kubeconfig), self.context)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from kslab.kube.ownership import MANAGED_BY_LABEL  # noqa: F401  (re-exported for existing callers)
 from kslab.paths import state_dir
+from kslab.providers.base import ClusterAccess
 from kslab.util.atomic import write_json
 
 
@@ -55,3 +56,28 @@ class ProviderState:
         clusters = self._read()
         if clusters.pop(f"{provider}/{name}", None) is not None:
             write_json(self.path, {"clusters": clusters})
+
+
+class CreatedClusterProvider:
+    """What kind and minikube share: kslab's own kubeconfig file and the record of having created the cluster."""
+
+    provider = ""
+    creates_clusters = True
+
+    def __init__(self, name: str, context: str, state: ProviderState | None = None) -> None:
+        self.name = name
+        self.context = context
+        self.state = state or ProviderState()
+        self.kubeconfig = self.state.kubeconfig_path(self.provider, name)
+
+    def created_by_kslab(self) -> bool:
+        return self.state.created(self.provider, self.name) is not None
+
+    def remember_created(self) -> None:
+        self.state.remember(self.provider, self.name, self.kubeconfig, self.context)
+
+    def forget_created(self) -> None:
+        self.state.forget(self.provider, self.name)
+
+    def access(self) -> ClusterAccess:
+        return ClusterAccess(str(self.kubeconfig), self.context)

@@ -98,11 +98,8 @@ class StackInstaller:
                 raise CheckFailed(f"{relative}: kslab does not know {doc['apiVersion']}/{doc['kind']}")
             namespace = doc.get("metadata", {}).get("namespace") if ref.namespaced else None
             if namespace:
-                self.ensure_namespace(namespace)
+                ensure_namespace(self.kube, namespace)
             self.kube.apply(ref, doc, namespace)
-
-    def ensure_namespace(self, name: str) -> None:
-        ensure_namespace(self.kube, name)
 
     def _install_chart(self, component: Component, index: int) -> None:
         chart = component.charts[index]
@@ -133,7 +130,7 @@ class StackInstaller:
                 self.observer(component.name, "skip", f"already installed {result.installed_version or ''}".strip())
                 return result
             for namespace in dict.fromkeys(c.namespace for c in component.charts):
-                self.ensure_namespace(namespace)  # labelled, so `kslab down` knows kslab made it
+                ensure_namespace(self.kube, namespace)  # labelled, so `kslab down` knows kslab made it
             for index, chart in enumerate(component.charts):
                 step_start = time.monotonic()
                 self.observer(component.name, "install", f"helm upgrade --install {chart.release} {chart.chart}")
