@@ -16,8 +16,13 @@ Observer = Callable[[str, str, str], None]
 
 
 def run_recorded(cli: CliContext, settings: Settings, command: str, title: str,
-                 work: Callable[[RunRecord, Observer], Any]) -> tuple[Any, RunRecord]:
-    """Call ``work(record, observer)``; the record ends "ok", "failed" or "interrupted" (and is always written)."""
+                 work: Callable[[RunRecord, Observer], Any], *, live: bool | None = None,
+                 after: Callable[[RunRecord], None] | None = None) -> tuple[Any, RunRecord]:
+    """Call ``work(record, observer)``; the record ends "ok", "failed" or "interrupted" (and is always written).
+
+    ``live=False`` prints plain progress lines even on a terminal (CI logs); ``after(record)`` runs once the
+    record is finished, whether ``work`` succeeded or not (e.g. to render the report of a failed run).
+    """
     from kslab.cli.progress import ProgressView
     from kslab.models.run_record import RunRecord
     from kslab.util.redact import redact
@@ -25,10 +30,14 @@ def run_recorded(cli: CliContext, settings: Settings, command: str, title: str,
     record = RunRecord(Path(settings.reports_dir), command, settings.to_dict())
     cli.err.print(f"run record: {record.path}", highlight=False, markup=False)
     try:
-        with ProgressView(cli.err, title) as view:
-            result = work(record, lambda component, phase, detail: view(component, phase, redact(detail)))
-    except BaseException as exc:
-        record.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
-        raise
-    record.finish("ok")
+        try:
+            with ProgressView(cli.err, title, live) as view:
+                result = work(record, lambda component, phase, detail: view(component, phase, redact(detail)))
+        except BaseException as exc:
+            record.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
+            raise
+        record.finish("ok")
+    finally:
+        if after is not None:
+            after(record)
     return result, record

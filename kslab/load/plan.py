@@ -52,10 +52,10 @@ def _share(total: float, index: int, parts: int, whole: bool) -> float:
     return base + (1 if index < rest else 0)
 
 
-def parse_duration(text: str, option: str = "--duration") -> float:
-    """'30s', '2m', '500ms', '1h' or a plain number of seconds → seconds (> 0)."""
+def parse_duration(text: str, option: str = "--duration", *, allow_zero: bool = False) -> float:
+    """'30s', '2m', '500ms', '1h' or a plain number of seconds → seconds (> 0, or >= 0 with ``allow_zero``)."""
     match = _DURATION.match(text)
-    if not match or float(match.group(1)) <= 0:
+    if not match or float(match.group(1)) < 0 or (float(match.group(1)) == 0 and not allow_zero):
         raise UsageError(f"{option} {text!r} is not a positive duration", "examples: 30s, 2m, 500ms")
     return float(match.group(1)) * _UNITS[match.group(2)]
 
@@ -91,7 +91,7 @@ def build_plan(*, concurrency: int | None, duration: str | None, requests: int |
         raise UsageError("--rate must be positive (requests per second)")
     if workers < 1:
         raise UsageError("--workers must be at least 1")
-    warmup_s = parse_duration(warmup, "--warmup") if warmup else 0.0
+    warmup_s = parse_duration(warmup, "--warmup", allow_zero=True) if warmup else 0.0
     timeout_s = parse_duration(timeout, "--timeout") if timeout else 10.0
     if profile is not None:
         if requests is not None or duration is not None:

@@ -1,0 +1,89 @@
+"""`kslab doctor NAME` against every failure mode the fake cluster can simulate: the right layer and fix.
+
+Each case breaks the fake cluster the way the facts file (§8) says a real one breaks, deploys past kslab's
+own lint (as a user with plain kubectl would), then runs `kslab -o json doctor` and checks the last
+(failing) layer it reports and the fix it prints. The table in the issue's closing note is this list.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kslab.exitcodes import ExitCode
+from tests.deploy_support import MISSING_URI, NAME, kslab, lab_fixture  # noqa: F401
+from tests.fakecluster.resources import ENDPOINTS
+
+
+def _starve_node(lab) -> None:
+    lab.set_node_cpu(f"{lab.used_cpu_millis() + 50}m")
+
+
+def _no_ingress(lab) -> None:
+    lab.knobs.ingress_ready = False
+
+
+def _failing_storage(lab) -> None:
+    lab.knobs.failing_storage_uris = {MISSING_URI}
+
+
+def _short_progress_deadline(lab) -> None:
+    lab.knobs.progress_deadline = 0.3
+    _starve_node(lab)
+
+
+def _webhook_down(lab) -> None:
+    lab.knobs.webhook_ready = False
+    lab.store.admission.append(_drop_webhook_addresses)
+    lab.store.mutate(ENDPOINTS, "kserve", "kserve-webhook-server-service", lambda o: o.pop("subsets", None))
+
+
+def _drop_webhook_addresses(op, rt, obj, old):
+    if rt is ENDPOINTS and obj["metadata"]["name"] == "kserve-webhook-server-service":
+        obj.pop("subsets", None)
+    return obj
+
+
+def _api_down(lab) -> None:
+    lab.cluster.stop()
+
+
+# (failure, seed, break-it, deploy args, expected layer, a fragment of the printed fix)
+CASES = [
+    ("no InferenceService", {}, None, None, "InferenceService", f"kslab deploy {NAME}"),
+    ("explicit runtime missing (RuntimeNotRecognized)", {}, None, ["--runtime", "kserve-nosuch"],
+     "KServe runtimes", "--runtime NAME"),
+    ("no ClusterServingRuntimes (NoSupportingRuntime)", {"runtimes": False}, None, ["--runtime", "auto"],
+     "stack: runtimes", "kslab up"),
+    ("runtime lacks the protocol (mlserver + v1)", {}, None, ["--runtime", "kserve-mlserver", "--protocol", "v1"],
+     "KServe runtimes", "--protocol v2"),
+    ("storage-initializer cannot fetch the model", {}, _failing_storage, ["--storage-uri", MISSING_URI],
+     "storage / egress", "--storage-uri"),
+    ("node too small (Insufficient cpu)", {}, _starve_node, [], "scheduling", "more CPU and memory"),
+    ("revision never starts (ProgressDeadlineExceeded)", {}, _short_progress_deadline, [], "scheduling",
+     "more CPU and memory"),
+    ("Knative not installed (ServerlessModeRejected)", {"knative": False}, None, [], "stack: knative", "kslab up"),
+    ("gateway not ready (IngressNotConfigured)", {}, _no_ingress, [], "Knative net-istio / Istio gateway",
+     "istio=ingressgateway"),
+    ("KServe webhook has no endpoints", {}, _webhook_down, [], "stack: kserve", "kslab up"),
+    ("API server unreachable", {}, _api_down, None, "API server", "kubeconfig"),
+]
+
+
+@pytest.mark.parametrize(("failure", "seed", "breaker", "args", "layer", "fix"), CASES, ids=[c[0] for c in CASES])
+def test_doctor_names_the_broken_layer_and_the_fix(lab, capsys, failure, seed, breaker, args, layer, fix):
+    lab.seed(**{"lean": False, **seed})
+    if breaker is not None:
+        breaker(lab)
+    if args is not None:
+        code, _, err = kslab(capsys, "deploy", NAME, "--skip-lint", "--timeout", "1.5", *args)
+        assert code != ExitCode.OK, err
+    code, out, err = kslab(capsys, "-o", "json", "doctor", NAME)
+    layers = json.loads(out)
+    print(f"| {failure} | {layers[-1]['layer']} | {layers[-1].get('fix')} | exit {code} |")
+    assert code == ExitCode.CHECK_FAILED, err
+    assert [c["ok"] for c in layers[:-1]] == [True] * (len(layers) - 1)  # it stops at the first broken layer
+    assert layers[-1]["ok"] is False and layers[-1]["layer"] == layer, layers[-1]
+    assert fix in (layers[-1].get("fix") or ""), layers[-1]
+    assert f"hint: {layers[-1]['fix']}".splitlines()[0] in err
