@@ -55,6 +55,37 @@ class Timeouts:
 
 
 @dataclass
+class LabSettings:
+    """What `kslab lab` runs after deploy and smoke."""
+
+    scenarios: str = "all"  # comma list of scenario names, "all" or "none"
+    load_profile: str = "1,5,10,20@5s"  # steps of concurrency: the throughput-vs-concurrency curve
+    load_warmup: str = "1s"
+
+
+@dataclass
+class LoadSettings:
+    """`kslab load --in-cluster`: the generator image ("" = ghcr.io/kslab/kslab-load:<kslab version>)."""
+
+    image: str = ""
+
+
+@dataclass
+class ReportThresholds:
+    """`kslab report --compare`: a change past one of these against the baseline exits 1 (a CI gate)."""
+
+    p99_increase_pct: int = field(default=20, metadata={"min": 0})
+    throughput_decrease_pct: int = field(default=20, metadata={"min": 0})
+    scenario_newly_failing: bool = True
+    check_newly_failing: bool = True
+
+
+@dataclass
+class ReportSettings:
+    thresholds: ReportThresholds = field(default_factory=ReportThresholds)
+
+
+@dataclass
 class Settings:
     provider: str = choice(*PROVIDERS, default="kind")
     cluster_name: str = name_field("kslab")
@@ -70,6 +101,9 @@ class Settings:
     kind: KindSettings = field(default_factory=KindSettings)
     minikube: MinikubeSettings = field(default_factory=MinikubeSettings)
     timeouts: Timeouts = field(default_factory=Timeouts)
+    load: LoadSettings = field(default_factory=LoadSettings)
+    lab: LabSettings = field(default_factory=LabSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -25,6 +25,8 @@ class NodeRuntime:
 
     logs: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (ns, pod, container) -> text
     proxies: dict[tuple[str, str, int], str] = field(default_factory=dict)  # (ns, pod, port) -> base URL
+    images: dict[str, str] = field(default_factory=dict)  # image loaded on the node -> its local bin dir
+    services: dict[str, str] = field(default_factory=dict)  # cluster DNS host -> local base URL
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def append_log(self, namespace: str, pod: str, container: str, text: str) -> None:
@@ -43,6 +45,25 @@ class NodeRuntime:
     def proxy_target(self, namespace: str, pod: str, port: int) -> str | None:
         with self.lock:
             return self.proxies.get((namespace, pod, port))
+
+    def load_image(self, image: str, bin_dir: str) -> None:
+        """Like ``kind load docker-image``: pods of ``image`` really run, their PATH starting at ``bin_dir``
+        (controllers/container_runs.py)."""
+        with self.lock:
+            self.images[image] = bin_dir
+
+    def image_bin(self, image: str) -> str | None:
+        with self.lock:
+            return self.images.get(image)
+
+    def register_service(self, host: str, base_url: str) -> None:
+        """Cluster DNS + Service VIP for pods the node runs: ``host`` (any port) answers at ``base_url``."""
+        with self.lock:
+            self.services[host] = base_url.rstrip("/")
+
+    def service_map(self) -> dict[str, str]:
+        with self.lock:
+            return dict(self.services)
 
 
 class FakeCluster:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,6 +41,12 @@ def load(
     workers: Annotated[int, typer.Option(help="Worker processes (for rates one core cannot drive).")] = 1,
     url: Annotated[str | None, _opt("Load this URL instead of resolving NAME (a bare base URL gets NAME's "
                                     "predict/infer route).")] = None,
+    in_cluster: Annotated[bool, typer.Option("--in-cluster", help="Run the generator as a Job of --pods pods "
+                                             "inside the cluster, against the model's cluster-internal URL.",
+                                             show_default=False)] = False,
+    pods: Annotated[int | None, _opt("--in-cluster: generator pods sharing the plan (default 1).")] = None,
+    image: Annotated[str | None, _opt("--in-cluster: generator image (default load.image, else "
+                                      "ghcr.io/kslab/kslab-load:<version>).")] = None,
     provider: Annotated[str | None, _opt("kind, minikube, existing or local.", "--provider")] = None,
     output: OutputOption = None,
 ) -> None:
@@ -48,6 +55,7 @@ def load(
     Closed loop (--concurrency with --duration or --requests), open loop (--rate; coordinated omission
     corrected) or a step profile (--profile). Latencies in an HDR histogram (µs, 3 significant digits).
     Recorded in reports/<run-id>/run.json with a per-second series. Ctrl-C stops and keeps the partial result.
+    --in-cluster runs it from pods next to the model (docs/in-cluster-load.md); Ctrl-C then deletes the Job.
     """
     from kslab.load.plan import build_plan
 
@@ -58,7 +66,13 @@ def load(
     plan = build_plan(concurrency=concurrency, duration=duration, requests=requests, rate=rate, profile=profile,
                       warmup=warmup, timeout=timeout, workers=workers)
     payload = _read_body(body) if body is not None else None
-    if url is not None:
+    if in_cluster:
+        if url is not None:
+            raise UsageError("--url and --in-cluster exclude each other", "--in-cluster loads the model NAME")
+        result = _run_in_cluster(cli, settings, name, protocol, payload, plan, pods or 1, image, output)
+    elif pods is not None or image is not None:
+        raise UsageError("--pods and --image need --in-cluster", "add --in-cluster")
+    elif url is not None:
         result = _run(cli, settings, name, _url_target(url, name, protocol, payload), plan, output)
     else:
         from kslab.lab.endpoints import model_endpoint
@@ -101,16 +115,46 @@ def _url_target(url: str, name: str, protocol: str, payload: bytes | None) -> Ta
 
 def _run(cli: CliContext, settings: Any, name: str, target: Target, plan: Any, output: str | None) -> dict[str, Any]:
     from kslab.load.runner import run_load
+
+    cli.err.print(f"load {target.url}: {plan.mode}, {plan.connections} connections, {plan.workers} worker(s)",
+                  highlight=False, markup=False)
+
+    def drive() -> dict[str, Any]:
+        with _Progress(cli) as progress:
+            return run_load(target, plan, progress)
+    return _recorded(cli, settings, name, plan, output, drive, target=target.url)
+
+
+def _run_in_cluster(cli: CliContext, settings: Any, name: str, protocol: str, payload: bytes | None, plan: Any,
+                    pods: int, image: str | None, output: str | None) -> dict[str, Any]:
+    from kslab.lab.incluster_load import load_in_cluster
+    from kslab.load.jobspec import DEFAULT_IMAGE, pod_plan
+
+    split = pod_plan(plan, pods)
+    image = image or settings.load.image or DEFAULT_IMAGE
+    body = payload if payload is not None else _sample(name, protocol)
+    cli.err.print(f"load {name} in-cluster: {plan.mode}, {plan.connections} connections over {pods} pod(s)",
+                  highlight=False, markup=False)
+
+    def status(text: str) -> None:
+        cli.err.print(text, highlight=False, markup=False)
+
+    def drive() -> dict[str, Any]:
+        return load_in_cluster(settings, name, protocol=protocol, body=body, plan=split, image=image,
+                               on_status=status)
+    return _recorded(cli, settings, name, split, output, drive, in_cluster={"pods": pods, "image": image})
+
+
+def _recorded(cli: CliContext, settings: Any, name: str, plan: Any, output: str | None,
+              drive: Callable[[], dict[str, Any]], **inputs: Any) -> dict[str, Any]:
+    """Run ``drive`` as the run record's ``load`` step, then print the result like every load run."""
     from kslab.models.run_record import RunRecord
 
     record = RunRecord(Path(settings.reports_dir), "load", settings.to_dict())
     cli.err.print(f"run record: {record.path}", highlight=False, markup=False)
-    cli.err.print(f"load {target.url}: {plan.mode}, {plan.connections} connections, {plan.workers} worker(s)",
-                  highlight=False, markup=False)
     try:
-        with record.step("load", model=name, target=target.url, plan=plan.to_dict()) as observations, \
-                _Progress(cli) as progress:
-            result = run_load(target, plan, progress)
+        with record.step("load", model=name, plan=plan.to_dict(), **inputs) as observations:
+            result = drive()
             observations.update(result)
             if result["interrupted"]:
                 observations["_result"] = "interrupted"
@@ -126,7 +170,10 @@ def _emit(cli: CliContext, name: str, result: dict[str, Any], output: str | None
     from kslab.cli.output import emit
 
     if (output or cli.settings.output) != "table":
-        emit(cli, {k: v for k, v in result.items() if k != "histogram"}, output)
+        shown = {k: v for k, v in result.items() if k != "histogram"}
+        if "pods" in shown:
+            shown["pods"] = [{k: v for k, v in pod.items() if k != "histogram"} for pod in shown["pods"]]
+        emit(cli, shown, output)
         return
     latency = result["latency"]
     rows = {"target": result["target"], "mode": result["mode"], "elapsed_s": result["elapsed_s"],
@@ -134,7 +181,13 @@ def _emit(cli: CliContext, name: str, result: dict[str, Any], output: str | None
             "errors": result["errors"] or 0, "late": result["late"], "unfinished": result["unfinished"],
             **{k: v for k, v in latency.items() if k != "count"},
             "interrupted": result["interrupted"], "run_record": result["run_record"]}
+    if "in_cluster" in result:
+        rows |= {"pods": result["in_cluster"]["pods"], "job": result["in_cluster"]["job"]}
     emit(cli, rows, "table", title=f"kslab load {name}")
+    if "pods" in result:
+        emit(cli, [{"pod": p["pod"], "index": p["index"], "requests": p["requests"], "rps": p["throughput_rps"],
+                    "p99_ms": p["latency"]["p99_ms"], "errors": p["error_total"]} for p in result["pods"]],
+             "table", title="pods")
     if "steps" in result:
         emit(cli, [{"level": s["level"], "requests": s["requests"], "rps": s["throughput_rps"],
                     "p50_ms": s["latency"]["p50_ms"], "p99_ms": s["latency"]["p99_ms"], "errors": s["error_total"]}

@@ -19,6 +19,7 @@ from ..store import Event, now_rfc3339
 from . import container_logs
 from .common import cpu_millis, is_deleting, memory_bytes
 from .conditions import put
+from .container_runs import ContainerRuns
 from .framework import Reconciler, Request
 
 Obj = dict[str, Any]
@@ -62,6 +63,7 @@ class PodLifecycle(Reconciler):
         self._started: set[str] = set()
         self._bound: dict[str, tuple[str, int, int]] = {}  # pod uid -> (node, millicores, bytes)
         self._bound_loaded = False
+        self.runs = ContainerRuns(mgr)  # run-to-completion pods of images loaded on the node really run
 
     # -- dispatch ---------------------------------------------------------------------------
     def requests_for(self, event: Event) -> Iterable[Request]:
@@ -317,10 +319,12 @@ class PodLifecycle(Reconciler):
             return
         started = now_rfc3339()
         containers = pod["spec"].get("containers") or []
+        runs = self.runs.claims(pod)
         for index, container in enumerate(containers):
             self._container_events(pod, container, "containers", index)
-            self.mgr.node.append_log(namespace, name, container["name"],
-                                     container_logs.container_startup(pod, container))
+            if not runs:
+                self.mgr.node.append_log(namespace, name, container["name"],
+                                         container_logs.container_startup(pod, container))
 
         def running(obj: Obj) -> None:
             if also is not None:
@@ -334,12 +338,16 @@ class PodLifecycle(Reconciler):
                  "started": True, "state": {"running": {"startedAt": started}}, "lastState": {}}
                 for c in containers]
         self._update(namespace, name, uid, running)
+        if runs:
+            self.runs.start(namespace, name, uid)
         self.mgr.after(self.settings.container_start_delay, lambda: self._ready(namespace, name, uid),
                        key=f"pod/{uid}/ready")
 
     def _ready(self, namespace: str, name: str, uid: str) -> None:
         def ready(obj: Obj) -> None:
             st = obj.setdefault("status", {})
+            if st.get("phase") != "Running":
+                return  # the container already ran to completion
             for cs in st.get("containerStatuses") or []:
                 cs["ready"] = True
             conds = st.setdefault("conditions", [])

@@ -10,6 +10,8 @@ from .deployments import DeploymentReconciler, ReplicaSetReconciler
 from .endpoints import EndpointsReconciler
 from .framework import Reconciler
 from .hpa import HorizontalPodAutoscalerReconciler
+from .job_admission import admit as admit_job
+from .jobs import JobReconciler
 from .knative_operator import KnativeServingReconciler
 from .knative_revisions import RevisionReconciler
 from .knative_serving import ConfigurationReconciler, RouteReconciler, ServiceReconciler
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 RECONCILERS: tuple[type[Reconciler], ...] = (
     PodLifecycle, ReplicaSetReconciler, DeploymentReconciler, EndpointsReconciler, HorizontalPodAutoscalerReconciler,
     KnativeServingReconciler, ServiceReconciler, ConfigurationReconciler, RouteReconciler, RevisionReconciler,
-    AutoscalerReconciler, InferenceServiceReconciler, WebhookEndpointsReconciler,
+    AutoscalerReconciler, InferenceServiceReconciler, WebhookEndpointsReconciler, JobReconciler,
 )
 
 
@@ -33,4 +35,4 @@ def build_reconcilers(mgr: ControllerManager) -> list[Reconciler]:
 
 def build_admission(mgr: ControllerManager) -> list[Admission]:
     mgr.webhooks = KServeWebhooks(mgr)
-    return mgr.webhooks.hooks()
+    return [*mgr.webhooks.hooks(), admit_job]

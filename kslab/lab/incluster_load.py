@@ -1,0 +1,57 @@
+"""`kslab load --in-cluster`: load a deployed model from K pods inside its cluster (no port-forward in the way).
+
+The target is the InferenceService's cluster-internal address (``status.address.url``, facts §4.3:
+Knative ``http://<isvc>.<ns>.svc.cluster.local``, Standard ``http://<isvc>-predictor.<ns>.svc.cluster.local``)
+plus the protocol's predict/infer route; the Job runs in the model's namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kslab.config.model import Settings
+from kslab.errors import CheckFailed, UsageError
+
+StatusSink = Callable[[str], None]
+
+
+def cluster_url(isvc: dict[str, Any], protocol: str) -> str:
+    """status.address.url + /v1/models/NAME:predict (or the V2 infer route)."""
+    from kslab.inference.payloads import predict_path
+
+    meta = isvc["metadata"]
+    address = str(((isvc.get("status") or {}).get("address") or {}).get("url") or "")
+    if not address.startswith("http://"):
+        raise CheckFailed(f"InferenceService {meta['namespace']}/{meta['name']} has no http:// cluster address "
+                          f"(status.address.url is {address or 'empty'})",
+                          f"kubectl get isvc {meta['name']} -n {meta['namespace']} -o yaml; "
+                          f"'kslab doctor {meta['name']}'")
+    return address.rstrip("/") + predict_path(protocol, meta["name"])
+
+
+def load_in_cluster(settings: Settings, name: str, *, protocol: str, body: bytes, plan: Any, image: str | None = None,
+                    on_status: StatusSink | None = None) -> dict[str, Any]:
+    """Run ``plan`` (already split into pods, kslab.load.jobspec.pod_plan) as a Job; the merged result.
+
+    ``image`` None: ``load.image`` from the settings, else the default ghcr.io/kslab/kslab-load:<version>.
+    """
+    from kslab.kube.client import Kube
+    from kslab.load.incluster import InClusterLoad, run_in_cluster
+    from kslab.load.jobspec import DEFAULT_IMAGE
+    from kslab.portforward.endpoints import read_ready_isvc, runtime_protocols
+    from kslab.providers.registry import cluster_access
+
+    if settings.provider == "local":
+        raise UsageError("--in-cluster needs a cluster; the local provider has none",
+                         "drop --in-cluster, or use --provider kind/minikube/existing")
+    access = cluster_access(settings)
+    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request)
+    isvc = read_ready_isvc(kube, settings.namespace, name)
+    protocols = runtime_protocols(isvc)
+    if protocol not in protocols:
+        raise UsageError(f"InferenceService {settings.namespace}/{name} does not serve protocol {protocol}",
+                         f"use --protocol {protocols[0]}")
+    load = InClusterLoad(namespace=settings.namespace, model=name, url=cluster_url(isvc, protocol), body=body,
+                         plan=plan, image=image or settings.load.image or DEFAULT_IMAGE)
+    return run_in_cluster(kube, load, on_status)
