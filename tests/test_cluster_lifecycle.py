@@ -114,6 +114,11 @@ def test_up_status_rerun_down_on_kind(lab_env, capsys, tmp_path):
     assert all(s["result"] == "ok" and s["duration_s"] >= 0 for s in record["steps"])
     stack_step = record["steps"][3]["observations"]["components"]
     assert {c["name"]: c["expected_version"] for c in stack_step}["kserve"] == "v0.20.0"
+    assert record["stack"]["kserve"] == "v0.20.0" and record["stack"]["components"]["kserve"] == "v0.20.0"
+    facts = record["cluster"]  # cluster facts for the report: what the fake kind node reports
+    assert (facts["provider"], facts["kubernetes"], facts["nodes"], facts["nodes_ready"]) == \
+        ("kind", cluster.kubernetes_version, 1, 1)
+    assert facts["allocatable_cpu"] == "8" and facts["kubelet_versions"] == [cluster.kubernetes_version]
 
     # status: every component Ready at its expected version
     assert run(["status", "-o", "json"]) == ExitCode.OK

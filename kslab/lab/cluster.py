@@ -11,6 +11,7 @@ from kslab.errors import CheckFailed, EnvironmentMissing, KslabError, UsageError
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.ownership import ensure_namespace
+from kslab.lab.cluster_facts import cluster_facts
 from kslab.lab.preflight import Check, check_server_version, require_passing, run_preflight
 from kslab.models.run_record import RunRecord
 from kslab.providers.base import ClusterAccess
@@ -86,6 +87,7 @@ def bring_up(settings: Settings, record: RunRecord, *, observer: Observer | None
         obs.update(server=server, check=check.to_dict())
         if not check.ok:
             raise EnvironmentMissing(f"preflight: {check.detail}", check.fix)
+    record.set("cluster", {"provider": provider.provider, "name": provider.name, **cluster_facts(kube)})
     components = load_components(matrix, release, settings.mode)
     installer = StackInstaller(kube, Helm(access), components, placeholders(matrix, release, settings.mode),
                                timeout_s=settings.timeouts.install, observer=observe)
@@ -96,6 +98,8 @@ def bring_up(settings: Settings, record: RunRecord, *, observer: Observer | None
             obs["components"] = [_result_dict(r) for r in getattr(exc, "results", [])]
             raise
         obs["components"] = [_result_dict(r) for r in results]
+        record.set("stack", {"kserve": release.kserve, "mode": settings.mode,
+                             "components": {r.name: r.installed_version or r.expected_version for r in results}})
         plans = [r for r in results if r.action == "upgrade-needed"]
         if plans:
             raise CheckFailed("upgrade needed, nothing changed: " + "; ".join(
