@@ -26,14 +26,6 @@ class ConfigError(UsageError):
     """kslab.yaml or a KSLAB_* variable is invalid."""
 
 
-class NotImplementedYet(UsageError):
-    """A command the product will have but which is not built yet."""
-
-    def __init__(self, command: str) -> None:
-        super().__init__(f"'kslab {command}' is not implemented yet",
-                         "see README.md for the commands that work today")
-
-
 class EnvironmentMissing(KslabError):
     """A tool, daemon or cluster kslab needs is not there."""
 

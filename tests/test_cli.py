@@ -35,14 +35,6 @@ def test_bare_kslab_prints_help_and_succeeds(capsys):
     assert "Usage: kslab" in captured.out + captured.err
 
 
-@pytest.mark.parametrize("argv", [["scenario", "canary"], ["report"]])
-def test_unbuilt_commands_exit_2_and_say_so(argv, capsys):
-    assert run(argv) == ExitCode.USAGE
-    err = capsys.readouterr().err
-    assert f"error: 'kslab {argv[0]}' is not implemented yet" in err
-    assert "Traceback" not in err
-
-
 def test_doctor_needs_a_name_or_preflight(capsys):
     assert run(["doctor"]) == ExitCode.USAGE
     assert "name the InferenceService to diagnose, or use --preflight" in capsys.readouterr().err

@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from kslab.cli.commands import cluster, inference, model, planned
+from kslab.cli.commands import cluster, inference, model, scenario
 from kslab.cli.commands.deploy import deploy, undeploy
 from kslab.cli.commands.doctor import doctor
 from kslab.cli.commands.lab import lab
 from kslab.cli.commands.load import load
 from kslab.cli.commands.port_forward import port_forward
+from kslab.cli.commands.report import report
 from kslab.cli.commands.version import version
 from kslab.cli.context import CliContext
 from kslab.errors import KslabError, UsageError
@@ -77,8 +78,8 @@ app.command("smoke")(inference.smoke)
 app.add_typer(model.app, name="model")
 app.command("port-forward")(port_forward)
 app.command("load")(load)
-for _name, _function in planned.COMMANDS.items():
-    app.command(_name)(_function)
+app.add_typer(scenario.app, name="scenario")
+app.command("report")(report)
 
 
 def _verbose_requested(argv: list[str]) -> bool:

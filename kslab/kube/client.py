@@ -193,6 +193,15 @@ class Kube:
                              namespace=namespace, container=container, tail_lines=tail_lines,
                              _request_timeout=self.request_timeout) or "")
 
+    def pod_proxy_get(self, name: str, namespace: str, port: int, path: str) -> str:
+        """GET /api/v1/namespaces/<ns>/pods/<name>:<port>/proxy/<path> (facts §7.3): the pod port's answer body."""
+        from kubernetes import client
+
+        api = client.CoreV1Api(self._api_client)
+        return str(self.call(f"GET pods/{name}:{port}/proxy/{path} -n {namespace}",
+                             api.connect_get_namespaced_pod_proxy_with_path, name=f"{name}:{port}",
+                             namespace=namespace, path=path.lstrip("/"), _request_timeout=self.request_timeout) or "")
+
     def watch(self, ref: ResourceRef, namespace: str | None = None, *, name: str | None = None,
               label_selector: str | None = None, resource_version: str | None = None,
               timeout_seconds: int = 60) -> Iterator[tuple[str, Obj]]:

@@ -37,6 +37,14 @@ class CatalogModel:
     builds: dict[str, BuildRecipe]
     test_size: float = 0.3
     random_state: int = 42
+    versions: dict[str, str] = field(default_factory=dict)  # hosted model version -> storage URI
+
+    def storage_uri_of(self, version: str) -> str:
+        """The storage URI of a hosted model version (catalog ``versions``)."""
+        if version not in self.versions:
+            raise UsageError(f"{self.name} has no hosted version {version!r}",
+                             f"versions in manifests/models/catalog.yaml: {', '.join(self.versions) or 'none'}")
+        return self.versions[version]
 
     def build(self, version: str) -> BuildRecipe:
         if version not in self.builds:
@@ -54,7 +62,8 @@ def load_catalog(path: Path | None = None) -> dict[str, CatalogModel]:
             features=tuple(spec["features"]), classes=tuple(spec["classes"]),
             samples=tuple(Sample(**s) for s in spec["samples"]),
             builds={v: BuildRecipe(**b) for v, b in (spec.get("builds") or {}).items()},
-            test_size=float(spec.get("test_size", 0.3)), random_state=int(spec.get("random_state", 42)))
+            test_size=float(spec.get("test_size", 0.3)), random_state=int(spec.get("random_state", 42)),
+            versions={str(k): str(v) for k, v in (spec.get("versions") or {}).items()})
     return out
 
 

@@ -22,6 +22,7 @@ from .common import deployment_available, find_deployment, labels_of, owner_requ
 from .conditions import find
 from .framework import Reconciler, Request
 from .knative_config import knative_present
+from .knative_serving import KSVCS
 from .kserve_config import KNATIVE, MODE_ANNOTATION, MODELMESH, IsvcConfig, mode_kind, mode_name
 from .kserve_knative import reconcile_knative
 from .kserve_predictor import build_predictor
@@ -87,6 +88,8 @@ class InferenceServiceReconciler(Reconciler):
             return
         finalizers = list(isvc["metadata"].get("finalizers") or [])
         if isvc["metadata"].get("deletionTimestamp"):
+            if FINALIZER in finalizers and settings.leave_ksvc_on_delete:
+                self._orphan_ksvcs(isvc)
             if FINALIZER in finalizers:
                 self.store.mutate(ISVCS, namespace, name, lambda o: o["metadata"].update(
                     finalizers=[f for f in o["metadata"].get("finalizers") or [] if f != FINALIZER]), manager="manager")
@@ -101,6 +104,17 @@ class InferenceServiceReconciler(Reconciler):
             ISVC_STATUS.initialize(status)
         caught_up = self._reconcile_mode(isvc, status, kind, cfg)
         self._write_status(isvc, before, status, kind, caught_up)
+
+    def _orphan_ksvcs(self, isvc: Obj) -> None:
+        """Failure knob leave_ksvc_on_delete: drop the ISVC owner reference so GC leaves the ksvcs behind."""
+        uid = isvc["metadata"].get("uid")
+        for ksvc in self.store.list(KSVCS, isvc["metadata"]["namespace"])[0]:
+            refs = ksvc["metadata"].get("ownerReferences") or []
+            if any(r.get("uid") == uid for r in refs):
+                self.store.mutate(KSVCS, ksvc["metadata"]["namespace"], ksvc["metadata"]["name"],
+                                  lambda o: o["metadata"].update(ownerReferences=[
+                                      r for r in o["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]),
+                                  manager="manager")
 
     def _mode(self, isvc: Obj, cfg: IsvcConfig) -> str:
         settings = self.settings

@@ -98,8 +98,11 @@ def reconcile_knative(rec: InferenceServiceReconciler, isvc: Obj, status: Obj, p
         pods, _ = store.list(PODS, namespace, label_selector=f"serving.knative.dev/revision={latest}")
     propagate_model(status, pods, raw=False, ksvc_status=ksvc_status)
     propagate_cross_component(status)
+    from .kserve_explainer import reconcile_explainer  # imports this module
+
+    explainer_current = reconcile_explainer(store, isvc, status, rec.settings.image_tag())
     _ingress(rec, isvc, status, plan)
-    return caught_up(ksvc)
+    return caught_up(ksvc) and explainer_current
 
 
 def _ingress(rec: InferenceServiceReconciler, isvc: Obj, status: Obj, plan: PredictorPlan) -> None:
@@ -112,16 +115,24 @@ def _ingress(rec: InferenceServiceReconciler, isvc: Obj, status: Obj, plan: Pred
         ISVC_STATUS.mark(status, "IngressReady", value, "Predictor ingress not created")
     if not url:
         return
+    from .kserve_explainer import explainer_blocks_ingress, explainer_route
+
+    blocked = explainer_blocks_ingress(isvc, status)
+    if blocked is not None and predictor_cond.get("status") == "True":
+        ISVC_STATUS.mark(status, "IngressReady", blocked, "Explainer ingress not created")
+        return
     host = url.split("://", 1)[-1].replace("-predictor", "", 1)
     domain_host = host
     local_host = f"{name}.{namespace}.svc.cluster.local"
     predictor_host = f"{plan.name}.{namespace}.svc.cluster.local"
+    has_explainer = (isvc.get("spec") or {}).get("explainer") is not None
+    explain_routes = [explainer_route(isvc, domain_host, local_host, LOCAL_GATEWAY)] if has_explainer else []
     if predictor_cond.get("status") == "True":
         ensure(rec.store, VIRTUAL_SERVICES, namespace, {
             "metadata": {"name": name, "labels": {"serving.kserve.io/inferenceservice": name}},
             "spec": {"hosts": [domain_host, local_host],
                      "gateways": ["knative-serving/knative-ingress-gateway", "knative-serving/knative-local-gateway"],
-                     "http": [{"match": [
+                     "http": [*explain_routes, {"match": [
                          {"authority": {"regex": f"^{re.escape(domain_host)}(?::\\d{{1,5}})?$"},
                           "gateways": ["knative-serving/knative-ingress-gateway"]},
                          {"authority": {"regex": f"^{re.escape(local_host)}(?::\\d{{1,5}})?$"},

@@ -44,6 +44,7 @@ class ControllerSettings:
     knative_installed: bool | None = None  # None: detect (Deployment knative-serving/controller, KnativeServing, CRD)
     ingress_ready: bool | None = None  # None: ready unless istio-ingressgateway exists and is not Available
     failing_storage_uris: set[str] = field(default_factory=set)  # storage-initializer exits 1 for these URIs
+    leave_ksvc_on_delete: bool = False  # deleting an ISVC orphans its Knative Services (kserve/kserve#4194-like)
 
     def delay(self, seconds: float) -> float:
         return max(0.0, seconds * self.time_scale)

@@ -112,6 +112,8 @@ class Forwarder:
             host, port = self._target(remote)
             upstream = socket.create_connection((host, port), timeout=5)
             upstream.settimeout(None)
+            for conn in (client, upstream):  # Go's net package (kubectl) sets TCP_NODELAY on every TCP conn
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except (ApiFailure, OSError):
             uid = self.pod["metadata"].get("uid", "")
             _klog_error(f"an error occurred forwarding {local} -> {remote}: error forwarding port {remote} to pod "

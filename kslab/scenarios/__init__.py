@@ -1,0 +1,1 @@
+"""Scenarios: declarative experiments (scenarios/*.yaml) run step by step against the lab."""

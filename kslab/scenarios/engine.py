@@ -1,0 +1,270 @@
+"""Run a scenario: requirements, steps in order, then catch (on failure), finally (reverse), cleanups (reverse).
+
+Whatever happens — a failed step, an unexpected error, Ctrl-C — background traffic is stopped, the finally
+steps and the registered cleanups run, and the scenario's entry in record.data["scenarios"] says what
+happened (flushed after every step). Ctrl-C ends with verdict "interrupted" and re-raises.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kslab.config.model import Settings
+from kslab.errors import KslabError
+from kslab.models.run_record import RunRecord
+from kslab.scenarios.context import ScenarioContext, StepCall, StepFailed, now_iso
+from kslab.scenarios.requirements import template_scope, unmet
+from kslab.scenarios.schema import Scenario, Step
+from kslab.scenarios.template import TemplateError, render
+from kslab.scenarios.validate import parse_duration
+
+Observer = Callable[[str, str, str], None]
+TIMEOUT_GRACE_S = 5.0
+
+
+@dataclass
+class Hooks:
+    """What the engine calls out to; tests swap in fakes."""
+
+    actions: Mapping[str, Callable[[ScenarioContext, StepCall], dict[str, Any]]]
+    timelines: Callable[[], Any] | None = None  # a factory of objects with start(ctx) and stop() -> dict
+    doctor: Callable[[Settings, str], dict[str, Any]] | None = None
+    join_background: Callable[[ScenarioContext, bool], None] | None = None
+
+
+def _doctor(settings: Settings, name: str) -> dict[str, Any]:
+    from kslab.doctor.walk import walk
+
+    checks = walk(settings, name)
+    broken = next((c for c in checks if not c.ok), None)
+    return {"layers": [c.to_dict() for c in checks], "broken": broken.to_dict() if broken else None}
+
+
+def _timelines() -> Any:
+    from kslab.scenarios.timelines import ScenarioTimelines
+
+    return ScenarioTimelines()
+
+
+def default_hooks(observers: Mapping[str, Any] | None = None) -> Hooks:
+    from kslab.scenarios.actions import registry
+    from kslab.scenarios.actions_data import join_all
+
+    return Hooks(actions=registry(observers), timelines=_timelines, doctor=_doctor, join_background=join_all)
+
+
+def new_entry(scenario: Scenario, params: dict[str, Any]) -> dict[str, Any]:
+    return {"name": scenario.name, "file": scenario.source, "description": scenario.description,
+            "requires": scenario.requires.to_dict(), "verdict": "running", "reason": None, "params": params,
+            "started_at": now_iso(), "finished_at": None, "duration_s": None, "steps": [], "assertions": [],
+            "timelines": {}, "events": [], "load": [], "diagnosis": None, "cleanups": []}
+
+
+class Runner:
+    def __init__(self, ctx: ScenarioContext, scenario: Scenario, hooks: Hooks) -> None:
+        self.ctx, self.scenario, self.hooks = ctx, scenario, hooks
+        self.failure: str | None = None
+        self.verdict = "passed"
+
+    # -- one step ------------------------------------------------------------------------------------------
+    def scope(self) -> dict[str, Any]:
+        return {**template_scope(self.ctx.settings), **self.ctx.params, "saved": self.ctx.saved}
+
+    def step(self, step: Step) -> bool:
+        ctx = self.ctx
+        entry: dict[str, Any] = {"name": step.name, "action": step.action, "phase": step.phase, "result": "running",
+                                 "started_at": now_iso(), "t_s": ctx.elapsed(), "duration_s": None, "inputs": {},
+                                 "observations": {}, "error": None}
+        ctx.result["steps"].append(entry)
+        ctx.record.flush()
+        start = time.monotonic()
+        try:
+            scope = self.scope()
+            if str(render(step.when, scope)).lower() in ("false", "0", "no", "none", ""):
+                entry["result"] = "skipped"
+                ctx.progress(step.name, "skip", "when: false")
+                return True
+            timeout = parse_duration(render(step.timeout, scope)) if step.timeout is not None else None
+            call = StepCall(step.name, step.action, render(step.value, scope), render(step.extra, scope), timeout)
+            entry["inputs"] = {step.action: call.value, **call.extra, **({"timeout_s": timeout} if timeout else {})}
+            ctx.progress(step.name, step.action, _detail(call.value))
+            observations = self.hooks.actions[step.action](ctx, call)
+            entry["observations"] = observations
+            if step.save:
+                ctx.saved[step.save] = observations
+            took = time.monotonic() - start
+            if timeout is not None and took > timeout + TIMEOUT_GRACE_S:
+                raise StepFailed(f"took {took:.1f}s, over its timeout of {timeout:g}s", None, observations)
+            entry["result"] = "ok"
+        except KeyboardInterrupt:
+            entry["result"], entry["error"] = "failed", "interrupted by the user"
+            raise
+        except StepFailed as exc:
+            self._failed(step, entry, exc.message, exc.hint)
+            entry["observations"] = exc.observations or entry["observations"]
+            if step.save:
+                ctx.saved[step.save] = entry["observations"]
+        except KslabError as exc:
+            self._failed(step, entry, exc.message, exc.hint)
+        except TemplateError as exc:
+            self._failed(step, entry, f"template: {exc}", None, verdict="error")
+        except Exception as exc:  # an unexpected bug must still leave a record and run the cleanup
+            self._failed(step, entry, f"{type(exc).__name__}: {exc}", None, verdict="error")
+        finally:
+            entry["duration_s"] = round(time.monotonic() - start, 3)
+            entry["finished_at"] = now_iso()
+            if entry["result"] != "skipped":
+                ctx.progress(step.name, "ok" if entry["result"] == "ok" else "failed",
+                             entry["error"] or f"{entry['duration_s']:.1f}s")
+            ctx.record.flush()
+        return entry["result"] != "failed"
+
+    def _failed(self, step: Step, entry: dict[str, Any], message: str, hint: str | None,
+                verdict: str = "failed") -> None:
+        entry["result"], entry["error"] = "failed", message + (f" (hint: {hint})" if hint else "")
+        if self.failure is None:
+            self.failure = f"{step.describe()}: {message}"
+            self.verdict = verdict
+
+    # -- phases --------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        interrupted = False
+        self._start_timelines()
+        try:
+            for step in self.scenario.steps:
+                if not self.step(step) and not step.continue_on_failure:
+                    break
+            if self.failure is not None:
+                self.ctx.stop.set()
+                for step in self.scenario.catch:
+                    self.step(step)
+                self._diagnose()
+        except KeyboardInterrupt:
+            interrupted = True
+            self.ctx.stop.set()
+            self.verdict, self.failure = "interrupted", "interrupted by the user (Ctrl-C)"
+        interrupted = self._cleanup(interrupted)
+        if interrupted:
+            self.verdict, self.failure = "interrupted", "interrupted by the user (Ctrl-C)"
+            self._finish()
+            raise KeyboardInterrupt
+        self._finish()
+
+    def _cleanup(self, interrupted: bool) -> bool:
+        """Background traffic, finally steps (reverse), cleanups (reverse), timelines; a second Ctrl-C is noted
+        but never skips the rest of the cleanup."""
+        ctx = self.ctx
+        parts: list[tuple[str, Callable[[], Any]]] = []
+        if self.hooks.join_background is not None:
+            join = self.hooks.join_background
+            parts.append(("background traffic", lambda: join(ctx, interrupted or self.failure is not None)))
+        # a failing finally step fails a passing scenario (the lab is left in an unknown state): step() says so
+        parts += [(s.name, lambda s=s: self.step(s)) for s in reversed(self.scenario.finally_)]
+        parts += [("cleanups", lambda: ctx.result["cleanups"].extend(ctx.run_cleanups())),
+                  ("timelines", self._stop_timelines)]
+        for what, part in parts:
+            try:
+                part()
+            except KeyboardInterrupt:
+                interrupted = True
+                ctx.stop.set()
+            except Exception as exc:  # one broken part must not keep the others from cleaning up
+                ctx.result["cleanups"].append({"what": what, "ok": False, "error": f"{type(exc).__name__}: {exc}"})
+        return interrupted
+
+    def _diagnose(self) -> None:
+        if self.hooks.doctor is None or self.ctx.settings.provider == "local":
+            return
+        self.ctx.progress("diagnosis", "doctor", self.ctx.isvc)
+        try:
+            self.ctx.result["diagnosis"] = self.hooks.doctor(self.ctx.settings, self.ctx.isvc)
+        except Exception as exc:  # the diagnosis is evidence, never a reason to skip the cleanup
+            self.ctx.result["diagnosis"] = {"error": getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"}
+        self.ctx.progress("diagnosis", "ok", "")
+        self.ctx.record.flush()
+
+    def _start_timelines(self) -> None:
+        self.timelines = None
+        if self.hooks.timelines is None or self.ctx.settings.provider == "local":
+            return
+        try:
+            self.timelines = self.hooks.timelines()
+            self.timelines.start(self.ctx)
+        except Exception as exc:  # timelines are evidence: the scenario runs without them
+            self.ctx.result["timelines"] = {"error": getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"}
+            self.timelines = None
+
+    def _stop_timelines(self) -> None:
+        if self.timelines is not None:
+            self.ctx.result["timelines"] = self.timelines.stop()
+
+    def _finish(self) -> None:
+        result = self.ctx.result
+        result["verdict"], result["reason"] = self.verdict, self.failure
+        result["finished_at"] = now_iso()
+        result["duration_s"] = self.ctx.elapsed()
+        self.ctx.record.flush()
+
+
+def _detail(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in value.items() if not isinstance(v, Mapping | list))[:120]
+    return str(value)[:120]
+
+
+RECORD_RESULT = {"passed": "ok", "failed": "failed", "error": "failed", "skipped": "skipped"}
+
+
+def run_scenario(settings: Settings, record: RunRecord, scenario: Scenario, params: dict[str, Any],
+                 observe: Observer | None = None, hooks: Hooks | None = None) -> dict[str, Any]:
+    """Run one scenario into ``record`` and return its entry (verdict passed/failed/error/skipped).
+
+    Never raises for a failed scenario (the verdict says it); KeyboardInterrupt propagates after cleanup."""
+    view = observe or (lambda *_: None)
+    result = new_entry(scenario, params)
+    record.data.setdefault("scenarios", []).append(result)
+    with record.step(f"scenario:{scenario.name}", file=scenario.source, params=params) as summary:
+        reason = unmet(scenario.requires, settings)
+        if reason is not None:
+            result.update(verdict="skipped", reason=reason, finished_at=now_iso(), duration_s=0.0)
+            view(scenario.name, "skip", reason)
+        else:
+            ctx = ScenarioContext(settings=settings, namespace=settings.namespace, isvc=str(params["name"]),
+                                  params=params, record=record, result=result,
+                                  progress=lambda step, state, detail: view(f"{scenario.name}: {step}", state, detail))
+            try:
+                Runner(ctx, scenario, hooks or default_hooks()).run()
+            finally:
+                view(scenario.name, "ok" if result["verdict"] == "passed" else
+                     ("skip" if result["verdict"] == "skipped" else "failed"), result["reason"] or "passed")
+        summary.update(verdict=result["verdict"], reason=result["reason"],
+                       _result=RECORD_RESULT.get(result["verdict"], "failed"))
+    return result
+
+
+def run_scenarios(settings: Settings, record: RunRecord, names: list[str],
+                  observe: Observer | None = None) -> list[dict[str, Any]]:
+    """Run the named scenarios (built-in or ./scenarios/ files) one after another with their default
+    parameters; a name that does not resolve becomes an "error" entry instead of stopping the others."""
+    from kslab.scenarios.catalog import find_scenario
+    from kslab.scenarios.loader import resolve_params
+
+    results = []
+    for name in names:
+        try:
+            scenario = find_scenario(name)
+            params = resolve_params(scenario)
+        except KslabError as exc:
+            entry = {"name": name, "file": None, "verdict": "error", "reason": exc.message, "steps": [],
+                     "assertions": [], "started_at": now_iso(), "finished_at": now_iso(), "duration_s": 0.0}
+            record.data.setdefault("scenarios", []).append(entry)
+            record.flush()
+            results.append(entry)
+            continue
+        results.append(run_scenario(settings, record, scenario, params, observe))
+    return results
