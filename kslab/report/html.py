@@ -1,0 +1,131 @@
+"""The HTML report: one self-contained page (inline CSS, plots embedded as PNG data URIs, no external URL)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from html import escape
+from typing import Any
+
+from kslab.report.text import clean
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#212121}
+h1{font-size:1.5rem}h2{font-size:1.2rem;border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:.9rem}
+th,td{border:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.banner{background:#fff3e0;border:2px solid #ef6c00;padding:.75rem 1rem;font-weight:bold}
+.ok,.passed{color:#2e7d32}.failed,.error{color:#c62828}.skipped{color:#757575}.interrupted,.running{color:#ef6c00}
+figure{margin:1rem 0}figcaption{font-size:.85rem;color:#616161}img{max-width:100%}
+.note{color:#ef6c00}pre{background:#f5f5f5;padding:.5rem;overflow-x:auto;font-size:.8rem}
+"""
+CELL_MAX = 300
+LATENCY_COLUMNS = ("mean_ms", "p50_ms", "p90_ms", "p99_ms", "p99_9_ms", "max_ms")
+OUTCOMES = ("ok", "passed", "failed", "error", "skipped", "interrupted", "running")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    text = clean(value if isinstance(value, str) else json.dumps(value, default=str, separators=(", ", ": ")))
+    return escape(text if len(text) <= CELL_MAX else text[: CELL_MAX - 1] + "…")
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f'<td class="num">{value:g}</td>'
+    if isinstance(value, str) and value in OUTCOMES:
+        return f'<td class="{value}">{escape(value)}</td>'
+    return f"<td>{_text(value)}</td>"
+
+
+def _figure(caption: str, png: bytes) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def _scenarios(record: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    if not summary["scenarios"]:
+        return []
+    parts = ["<h2>Scenarios</h2>", _table(["scenario", "verdict", "assertions ok", "duration s", "reason"],
+                                         [[r["name"], r["verdict"], f"{r['assertions'] - r['assertions_failed']}/"
+                                           f"{r['assertions']}", r["duration_s"], r["reason"]]
+                                          for r in summary["scenarios"]])]
+    for scenario in record.get("scenarios") or []:
+        if not isinstance(scenario, dict):
+            continue
+        assertions = [a for a in scenario.get("assertions") or [] if isinstance(a, dict)]
+        verdict = str(scenario.get("verdict") or "unknown")
+        parts.append(f"<h3>{_text(scenario.get('name'))} — <span class=\"{escape(verdict)}\">{escape(verdict)}</span>"
+                     f"</h3><p>{_text(scenario.get('description') or '')} {_text(scenario.get('reason') or '')}</p>")
+        if assertions:
+            parts.append(_table(["", "assertion", "expected", "observed", "tolerance", "message"],
+                                [["passed" if a.get("ok") else "failed", a.get("name"), a.get("expected"),
+                                  a.get("observed"), a.get("tolerance"), a.get("message")] for a in assertions]))
+        timelines = scenario.get("timelines") if isinstance(scenario.get("timelines"), dict) else {}
+        conditions = [c for c in timelines.get("conditions") or [] if isinstance(c, dict)]
+        events = [e for e in scenario.get("events") or [] if isinstance(e, dict)]
+        if conditions or events:
+            rows = sorted([[c.get("t_s"), f"{c.get('type')}={c.get('status')}", c.get("reason")] for c in conditions]
+                          + [[e.get("t_s"), "event", e.get("label")] for e in events],
+                          key=lambda row: row[0] if isinstance(row[0], int | float) else 0)
+            parts.append(_table(["t (s)", "condition / event", "reason / label"], rows))
+        if scenario.get("diagnosis"):
+            parts.append(f"<pre>{escape(json.dumps(scenario['diagnosis'], indent=2, default=str))}</pre>")
+    return parts
+
+
+def render_html(record: dict[str, Any], summary: dict[str, Any], plots: list[tuple[str, bytes]],
+                problems: list[str] | None = None) -> str:
+    from kslab.report.markdown import banner
+
+    title = f"kslab {summary.get('command') or 'run'} — {summary.get('run_id')}"
+    parts = [f"<h1>{escape(title)}</h1>"]
+    if not summary["complete"]:
+        plain = banner(summary).lstrip("> ").replace("**", "").replace("`", "")
+        parts.append(f'<div class="banner">{escape(plain)}</div>')
+    tool = summary["tool"]
+    parts.append(_table(["result", "provider", "started", "finished", "duration s", "kslab", "python"],
+                        [[summary.get("result"), summary.get("provider"), summary.get("started_at"),
+                          summary.get("finished_at"), summary.get("duration_s"), tool.get("kslab"),
+                          tool.get("python")]]))
+    if summary["headline"]:
+        parts += ["<h2>Summary</h2>", _table(["Metric", "Value", "Measured as"],
+                                             [[r["metric"], r["value"], r["detail"]] for r in summary["headline"]])]
+    parts += _scenarios(record, summary)
+    if summary["smoke"]:
+        checks = summary["checks"]
+        parts += [f"<h2>Smoke checks ({checks['passed']}/{checks['total']} passed)</h2>",
+                  _table(["", "check", "expected", "actual", "latency ms"],
+                         [["passed" if c["ok"] else "failed", c["name"], c["expected"], c["actual"], c["latency_ms"]]
+                          for c in summary["smoke"]])]
+    if summary["loads"]:
+        parts += ["<h2>Load</h2>", _table(
+            ["load", "mode", "conn.", "requests", "req/s", "mean ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
+             "max ms", "errors"],
+            [[ld["key"], ld.get("mode"), ld.get("connections"), ld.get("requests"), ld.get("throughput_rps"),
+              *((ld.get("latency") or {}).get(k) for k in LATENCY_COLUMNS), ld.get("error_total")]
+             for ld in summary["loads"]])]
+    if plots or problems:
+        parts += ["<h2>Plots</h2>", *(_figure(caption, png) for caption, png in plots),
+                  *(f'<p class="note">{_text(problem)}</p>' for problem in problems or [])]
+    facts = {**{f"cluster {k}": v for k, v in summary["cluster"].items()},
+             **{f"stack {k}": v for k, v in summary["stack"].items()}}
+    if facts:
+        parts += ["<h2>Cluster and stack</h2>", _table(["fact", "value"], [[k, v] for k, v in facts.items()])]
+    parts += ["<h2>Steps</h2>", _table(["step", "result", "started at s", "duration s", "detail"],
+                                       [[s["name"], s["result"], s["offset_s"], s["duration_s"], s["detail"]]
+                                        for s in summary["steps"]])]
+    environment = record.get("environment") if isinstance(record.get("environment"), dict) else {}
+    if environment:
+        parts += ["<h2>Environment</h2>", _table(["key", "value"], [[k, v] for k, v in environment.items()])]
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<style>{CSS}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n")

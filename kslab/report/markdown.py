@@ -1,0 +1,136 @@
+"""The Markdown report (GitHub-flavoured): what `kslab report` writes as report.md and CI shows as step summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kslab.report.text import clean
+
+STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary of 1 MiB or more
+CELL_MAX = 160
+TRUNCATED = "\n\n_… truncated to stay under the step-summary limit; the full report is report.md in the run's " \
+            "directory._\n"
+
+
+def cell(value: Any, limit: int = CELL_MAX) -> str:
+    """One table cell: JSON for structures, no newlines or pipes, cut at ``limit`` characters."""
+    if value is None:
+        return "-"
+    text = clean(value if isinstance(value, str) else json.dumps(value, default=str, separators=(",", ":")))
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def banner(summary: dict[str, Any]) -> str:
+    return (f"> **INCOMPLETE RUN** — the record ends with result `{summary.get('result')}`"
+            f"{'' if summary.get('finished_at') else ' and no finish time'}: the run was interrupted or killed, "
+            "so the parts below stop where it stopped.")
+
+
+ICONS = {"ok": "✅", "passed": "✅", "failed": "❌", "error": "❌", "skipped": "⏭️", "interrupted": "⚠️",
+         "running": "⚠️"}
+
+
+def _load_sections(summary: dict[str, Any]) -> list[str]:
+    if not summary["loads"]:
+        return []
+    lines = ["## Load", ""]
+    rows = []
+    for load in summary["loads"]:
+        lat = load.get("latency") or {}
+        rows.append([load["key"], load.get("mode"), load.get("connections"), load.get("requests"),
+                     load.get("throughput_rps"), lat.get("mean_ms"), lat.get("p50_ms"), lat.get("p90_ms"),
+                     lat.get("p99_ms"), lat.get("max_ms"), load.get("error_total")])
+    lines += table(["load", "mode", "conn.", "requests", "req/s", "mean ms", "p50 ms", "p90 ms", "p99 ms",
+                    "max ms", "errors"], rows)
+    for load in summary["loads"]:
+        if load["profile"]:
+            lines += [f"Throughput against concurrency ({load['key']}):", ""]
+            lines += table(["connections", "req/s", "p50 ms", "p99 ms", "errors"],
+                           [[lv["level"], lv["throughput_rps"], lv["p50_ms"], lv["p99_ms"], lv["errors"]]
+                            for lv in load["profile"]])
+    return lines
+
+
+def _scenario_sections(record: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    if not summary["scenarios"]:
+        return []
+    lines = ["## Scenarios", ""]
+    lines += table(["scenario", "verdict", "assertions", "duration s", "reason"],
+                   [[f"{ICONS.get(r['verdict'], '')} {r['name']}", r["verdict"],
+                     f"{r['assertions'] - r['assertions_failed']}/{r['assertions']} ok", r["duration_s"], r["reason"]]
+                    for r in summary["scenarios"]])
+    for scenario in record.get("scenarios") or []:
+        if not isinstance(scenario, dict):
+            continue
+        assertions = [a for a in scenario.get("assertions") or [] if isinstance(a, dict)]
+        if assertions:
+            lines += [f"### {cell(scenario.get('name'))}", ""]
+            lines += table(["", "assertion", "expected", "observed", "tolerance", "message"],
+                           [[ICONS["passed" if a.get("ok") else "failed"], a.get("name"), a.get("expected"),
+                             a.get("observed"), a.get("tolerance"), a.get("message")] for a in assertions])
+        if scenario.get("diagnosis"):
+            lines += [f"Diagnosis ({cell(scenario.get('name'))}):", "", "```json",
+                      json.dumps(scenario["diagnosis"], indent=2, default=str)[:4000], "```", ""]
+    return lines
+
+
+def render_markdown(record: dict[str, Any], summary: dict[str, Any]) -> str:
+    tool = summary["tool"]
+    lines = [f"# kslab {summary.get('command') or 'run'} — {summary.get('run_id')}", ""]
+    if not summary["complete"]:
+        lines += [banner(summary), ""]
+    lines += [f"Result: **{summary.get('result')}** {ICONS.get(str(summary.get('result')), '')} · provider "
+              f"`{summary.get('provider') or '-'}` · started {summary.get('started_at')} · duration "
+              f"{summary.get('duration_s') if summary.get('duration_s') is not None else '-'} s · kslab "
+              f"{tool.get('kslab', '?')} (Python {tool.get('python', '?')})", ""]
+    if summary["headline"]:
+        lines += ["## Summary", ""]
+        lines += table(["Metric", "Value", "Measured as"],
+                       [[r["metric"], r["value"], r["detail"]] for r in summary["headline"]])
+    lines += _scenario_sections(record, summary)
+    if summary["smoke"]:
+        checks = summary["checks"]
+        lines += [f"## Smoke checks ({checks['passed']}/{checks['total']} passed)", ""]
+        lines += table(["", "check", "expected", "actual", "latency ms"],
+                       [[ICONS["passed" if c["ok"] else "failed"], c["name"], c["expected"], c["actual"],
+                         c["latency_ms"]] for c in summary["smoke"]])
+    lines += _load_sections(summary)
+    facts = {**{f"cluster {k}": v for k, v in summary["cluster"].items()},
+             **{f"stack {k}": v for k, v in summary["stack"].items()}}
+    if facts:
+        lines += ["## Cluster and stack", ""]
+        lines += table(["fact", "value"], [[k, v] for k, v in facts.items()])
+    lines += ["## Steps", ""]
+    lines += table(["", "step", "result", "duration s", "detail"],
+                   [[ICONS.get(s["result"], ""), s["name"], s["result"], s["duration_s"], s["detail"]]
+                    for s in summary["steps"]])
+    return "\n".join(lines)
+
+
+def append_step_summary(path: Path, markdown: str, limit: int = STEP_SUMMARY_LIMIT) -> int:
+    """Append ``markdown`` to $GITHUB_STEP_SUMMARY's file, cut so the file stays under ``limit`` bytes.
+
+    Returns the bytes written (0 when the file has no room left).
+    """
+    used = path.stat().st_size if path.exists() else 0
+    room = limit - 1 - used - 2  # two newlines separate it from an earlier summary
+    data = markdown.encode("utf-8")
+    if len(data) > room:
+        note = TRUNCATED.encode("utf-8")
+        if room <= len(note):
+            return 0
+        cut = data[: room - len(note)]
+        cut = cut[: cut.rfind(b"\n")] if b"\n" in cut else cut
+        data = cut.decode("utf-8", errors="ignore").encode("utf-8") + note
+    with path.open("ab") as handle:
+        handle.write(b"\n\n" + data if used else data)
+    return len(data)
