@@ -1,8 +1,9 @@
 """`kslab lab`: the whole experiment in one run, every step in the run record.
 
-Today: (up) → deploy → smoke; the parts that are not built yet (scenarios, load, rendered report)
-are recorded as skipped with the reason, never as passed. Provider local needs no cluster: the
-model is built and served by the real KServe model server on 127.0.0.1.
+up (cluster providers) → deploy → smoke → scenarios → load; the CLI renders the report afterwards,
+whatever happened. Provider local needs no cluster: the model is built and served by the real KServe
+model server on 127.0.0.1, and the scenarios (which need Kubernetes) are recorded as skipped with the
+reason. A failed smoke skips what depends on a working model; a failed scenario does not stop the others.
 """
 
 from __future__ import annotations
@@ -18,19 +19,29 @@ from kslab.models.run_record import RunRecord
 
 Observer = Callable[[str, str, str], None]
 MODEL = "sklearn-iris"
-NOT_BUILT_YET = {
-    "scenarios": "canary, raw-mode, autoscale, explainer and cold-start scenarios are not built yet",
-    "load": "kslab lab does not run load yet; run 'kslab load sklearn-iris' on its own",
-    "report": "Markdown/JUnit/HTML rendering is not built yet; run.json is the record",
-}
-NEEDS_CLUSTER = "needs a cluster (provider local has no Kubernetes)"
+NEEDS_CLUSTER = "needs a cluster provider (provider local has no Kubernetes)"
+SMOKE_FAILED = "skipped: the smoke checks failed, so the model does not answer correctly"
+
+
+@dataclass
+class LabOptions:
+    keep: bool = False  # leave the model (local) deployed afterwards
+    down: bool = False  # delete the cluster afterwards (only one kslab created)
+    scenarios: str | None = None  # "all", "none" or a comma list; None: settings.lab.scenarios
+    load: bool = True
 
 
 @dataclass
 class LabResult:
     smoke: SmokeReport | None = None
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
+    load: dict[str, Any] | None = None
     skipped: dict[str, str] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed_scenarios(self) -> list[str]:
+        return [s["name"] for s in self.scenarios if s.get("verdict") in ("failed", "error")]
 
 
 def _skip(record: RunRecord, name: str, reason: str, result: LabResult, observe: Observer) -> None:
@@ -56,26 +67,97 @@ def _deploy(settings: Settings, record: RunRecord, observe: Observer, result: La
     result.details["deploy"] = deploy(settings, request, record, observe).to_dict()
 
 
-def run_lab(settings: Settings, record: RunRecord, observe: Observer, *, keep: bool = True) -> LabResult:
-    """Run the experiment; raises CheckFailed (exit 1) when smoke fails, after recording everything."""
-    result = LabResult()
-    if settings.provider != "local":
-        from kslab.lab.cluster import bring_up
+def scenario_names(settings: Settings, chosen: str | None) -> list[str]:
+    """The scenarios to run: --scenarios, else ``lab.scenarios`` ("all", "none" or a comma list)."""
+    text = (settings.lab.scenarios if chosen is None else chosen).strip()
+    if text == "none":
+        return []
+    if text == "all":
+        from kslab.scenarios.catalog import builtin_names
 
-        result.details["up"] = bring_up(settings, record, observer=observe).provider
-    _deploy(settings, record, observe, result)
+        return builtin_names()
+    return [n.strip() for n in text.split(",") if n.strip()]
+
+
+def _scenarios(settings: Settings, record: RunRecord, observe: Observer, result: LabResult,
+               names: list[str]) -> None:
+    if not names:
+        _skip(record, "scenarios", "none chosen (lab.scenarios: none)", result, observe)
+        return
+    if settings.provider == "local":
+        _skip(record, "scenarios", NEEDS_CLUSTER, result, observe)
+        return
+    from kslab.scenarios.engine import run_scenarios
+
+    result.scenarios = run_scenarios(settings, record, names, observe)
+
+
+def _load(settings: Settings, record: RunRecord, observe: Observer, result: LabResult) -> None:
+    from kslab.lab.load_step import lab_plan, load_model
+
+    plan = lab_plan(settings)
+    observe("load", "run", f"profile {settings.lab.load_profile} against {MODEL}")
+
+    def progress(live: dict[str, Any]) -> None:
+        p99 = "-" if live["p99_ms"] is None else f"{live['p99_ms']:.1f} ms"
+        observe("load", "run", f"{live['rps']:.0f} req/s, p99 {p99}, errors {live['errors']}")
+
+    result.load = load_model(settings, MODEL, plan, record, progress=progress)
+    latency = result.load["latency"]
+    observe("load", "ok", f"{result.load['throughput_rps']} req/s, p50 {latency['p50_ms']} ms, "
+                          f"p99 {latency['p99_ms']} ms")
+
+
+def _finish_local(settings: Settings, options: LabOptions) -> None:
+    if settings.provider == "local" and not options.keep:
+        from kslab.lab.local import undeploy_local
+
+        undeploy_local(settings, MODEL)
+
+
+def _down(settings: Settings, record: RunRecord, observe: Observer) -> None:
+    from kslab.lab.teardown import plan_teardown, run_teardown
+
+    with record.step("down") as obs:
+        plan = plan_teardown(settings, uninstall_stack=False)
+        obs["plan"] = plan.describe()
+        if plan.empty:
+            obs["_result"] = "skipped"
+            return
+        run_teardown(settings, plan, on_line=lambda line: observe("down", "delete", line))
+
+
+def run_lab(settings: Settings, record: RunRecord, observe: Observer,
+            options: LabOptions | None = None) -> LabResult:
+    """Run the experiment; raises CheckFailed (exit 1) when smoke or a scenario failed, after recording all."""
+    options = options or LabOptions()
+    result = LabResult()
     try:
+        if settings.provider != "local":
+            from kslab.lab.cluster import bring_up
+
+            result.details["up"] = bring_up(settings, record, observer=observe).provider
+        _deploy(settings, record, observe, result)
         result.smoke = smoke(settings, MODEL, record=record,
                              on_check=lambda c: observe("smoke", "ok" if c.ok else "failed", c.name))
+        if not result.smoke.ok:
+            _skip(record, "scenarios", SMOKE_FAILED, result, observe)
+            _skip(record, "load", SMOKE_FAILED, result, observe)
+        else:
+            _scenarios(settings, record, observe, result, scenario_names(settings, options.scenarios))
+            if options.load:
+                _load(settings, record, observe, result)
+            else:
+                _skip(record, "load", "not requested (--no-load)", result, observe)
     finally:
-        if settings.provider == "local" and not keep:
-            from kslab.lab.local import undeploy_local
-
-            undeploy_local(settings, MODEL)
-    for name, reason in NOT_BUILT_YET.items():
-        reason = NEEDS_CLUSTER if name == "scenarios" and settings.provider == "local" else reason
-        _skip(record, name, reason, result, observe)
-    if not result.smoke.ok:
-        failed = ", ".join(c.name for c in result.smoke.failed)
-        raise CheckFailed(f"smoke checks failed: {failed}", f"see {record.path} for expected vs actual")
+        _finish_local(settings, options)
+        if options.down and settings.provider != "local":
+            _down(settings, record, observe)
+    problems = []
+    if result.smoke is not None and not result.smoke.ok:
+        problems.append("smoke checks failed: " + ", ".join(c.name for c in result.smoke.failed))
+    if result.failed_scenarios:
+        problems.append("scenarios failed: " + ", ".join(result.failed_scenarios))
+    if problems:
+        raise CheckFailed("; ".join(problems), f"see {record.path} and the report beside it")
     return result

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kslab.cli.context import current
+from kslab.cli.context import CliContext, current
 from kslab.cli.options import OutputOption
 from kslab.cli.output import emit
 from kslab.cli.recording import run_recorded
+
+if TYPE_CHECKING:
+    from kslab.models.run_record import RunRecord
 
 
 def lab(
@@ -17,22 +21,53 @@ def lab(
     provider: Annotated[str | None, typer.Option("--provider", help="local (no Docker: the real KServe model "
                                                  "server on 127.0.0.1), kind, minikube or existing.",
                                                  show_default=False)] = None,
-    keep: Annotated[bool, typer.Option("--keep/--no-keep", help="Leave the model deployed afterwards.")] = False,
+    scenarios: Annotated[str | None, typer.Option(help="Comma list of scenarios to run, 'all' or 'none' "
+                                                  "(default: lab.scenarios in kslab.yaml, i.e. all).",
+                                                  show_default=False)] = None,
+    load: Annotated[bool, typer.Option("--load/--no-load", help="Measure the lab's load profile "
+                                       "(lab.load_profile) after the scenarios.")] = True,
+    ci: Annotated[bool, typer.Option("--ci", help="CI mode: plain log lines instead of a live view, report "
+                                     "(Markdown, JUnit, HTML) written and added to $GITHUB_STEP_SUMMARY; the "
+                                     "exit code is the verdict.")] = False,
+    keep: Annotated[bool, typer.Option("--keep/--no-keep", help="Leave the model deployed afterwards "
+                                       "(provider local; a cluster is always kept unless --down).")] = False,
+    down: Annotated[bool, typer.Option("--down", help="Delete the cluster at the end, if kslab created it.")
+                    ] = False,
     output: OutputOption = None,
 ) -> None:
     """Run the whole lab and write its report.
 
-    preflight, up (cluster providers), model build, deploy, smoke over V1 and V2; steps that are not built
-    yet (scenarios, load, rendered reports) are recorded as skipped with the reason. Exit 0 only when every
-    check that ran passed; the run record is written either way.
+    preflight, up (cluster providers), deploy, smoke over V1 and V2, the scenarios (canary, raw-mode,
+    autoscale, ...; skipped with the reason on provider local), a load profile, then the report:
+    reports/<run-id>/{run.json, report.md, junit.xml, report.html}. Exit 0 only when every check that
+    ran passed; the record and the report are written either way.
     """
-    from kslab.lab.experiment import run_lab
+    from kslab.lab.experiment import LabOptions, run_lab
 
     cli = current(ctx)
     settings = cli.override(provider=provider)
+    options = LabOptions(keep=keep, down=down, scenarios=scenarios, load=load)
     result, record = run_recorded(cli, settings, "lab", f"kslab lab ({settings.provider})",
-                                  lambda rec, observe: run_lab(settings, rec, observe, keep=keep))
+                                  lambda rec, observe: run_lab(settings, rec, observe, options),
+                                  live=False if ci else None, after=lambda rec: _report(cli, rec, ci))
     smoke = result.smoke.to_dict() if result.smoke else {}
     emit(cli, {"provider": settings.provider, "smoke": f"{smoke.get('passed', 0)} passed, "
                                                        f"{smoke.get('failed', 0)} failed",
+               "scenarios": {s["name"]: s.get("verdict") for s in result.scenarios},
+               "throughput_rps": (result.load or {}).get("throughput_rps"),
+               "p99_ms": ((result.load or {}).get("latency") or {}).get("p99_ms"),
                "skipped": result.skipped, "run_record": str(record.path)}, output, title="kslab lab")
+
+
+def _report(cli: CliContext, record: RunRecord, ci: bool) -> None:
+    """Render the finished record; a rendering problem is reported but never hides the run's own outcome."""
+    from kslab.errors import KslabError
+    from kslab.report.render import render_all
+
+    try:
+        paths = render_all(record.dir, step_summary=ci or bool(os.environ.get("GITHUB_STEP_SUMMARY")))
+    except (KslabError, OSError, ValueError) as exc:
+        cli.err.print(f"report: not rendered: {exc}", highlight=False, markup=False)
+        return
+    for kind, path in paths.items():
+        cli.err.print(f"report ({kind}): {path}", highlight=False, markup=False)
