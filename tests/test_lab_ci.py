@@ -67,6 +67,7 @@ def test_lab_ci_writes_a_record_and_every_report_from_real_measurements(lab_run,
     root = ET.parse(run_dir / "junit.xml").getroot()
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     assert int(suites["scenario canary"].get("tests")) == len(canary["assertions"]) > 0
+    assert [c.get("name") for c in suites["scenario smoke"].iter("testcase")] == ["smoke verdict"]  # no assertions
     smoke_checks = [s for s in record["steps"] if s["name"].startswith("smoke: ")]
     assert int(suites["smoke"].get("tests")) == len(smoke_checks) == 14
     assert int(root.get("tests")) == sum(int(s.get("tests")) for s in suites.values())

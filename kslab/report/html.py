@@ -100,6 +100,11 @@ def render_html(record: dict[str, Any], summary: dict[str, Any], plots: list[tup
     if summary["headline"]:
         parts += ["<h2>Summary</h2>", _table(["Metric", "Value", "Measured as"],
                                              [[r["metric"], r["value"], r["detail"]] for r in summary["headline"]])]
+    diagnosis = record.get("diagnosis") if isinstance(record.get("diagnosis"), dict) else None
+    if diagnosis:
+        parts += ["<h2>Diagnosis</h2>", _table(["layer", "what kslab found", "fix"],
+                                               [[diagnosis.get("layer"), diagnosis.get("summary"),
+                                                 diagnosis.get("fix")]])]
     parts += _scenarios(record, summary)
     if summary["smoke"]:
         checks = summary["checks"]

@@ -67,13 +67,17 @@ def _scenario_suite(scenario: dict[str, Any]) -> Suite:
                                    observed=item.get("observed"), tolerance=item.get("tolerance"))
             case.output = diagnosis
         suite.cases.append(case)
-    if verdict != "passed" and not any(c.outcome != "passed" for c in suite.cases):
-        outcome = "failure" if verdict == "failed" else "error"  # error, interrupted, unknown
+    if not suite.cases or (verdict != "passed" and not any(c.outcome != "passed" for c in suite.cases)):
+        # the verdict itself is a case when no assertion says it: a scenario without assertions (smoke), a
+        # skipped one (with its reason), or a failure before any assertion ran
+        outcome = {"passed": "passed", "skipped": "skipped", "failed": "failure"}.get(verdict, "error")
         unfinished = [s.get("name") for s in scenario.get("steps") or [] if isinstance(s, dict)
                       and s.get("result") in ("failed", "running", "interrupted")]
+        message = "" if outcome == "passed" else \
+            f"scenario {verdict}: {scenario.get('reason') or 'no reason recorded'}"
         suite.cases.append(Case(f"{name} verdict", f"scenario.{name}", scenario.get("duration_s"), outcome,
-                                f"scenario {verdict}: {scenario.get('reason') or 'no reason recorded'}",
-                                _detail(steps_not_ok=unfinished or None), diagnosis))
+                                message, _detail(steps_not_ok=unfinished or None) if message else "",
+                                diagnosis if message else ""))
     return suite
 
 

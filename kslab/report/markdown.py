@@ -96,6 +96,10 @@ def render_markdown(record: dict[str, Any], summary: dict[str, Any]) -> str:
         lines += ["## Summary", ""]
         lines += table(["Metric", "Value", "Measured as"],
                        [[r["metric"], r["value"], r["detail"]] for r in summary["headline"]])
+    diagnosis = record.get("diagnosis") if isinstance(record.get("diagnosis"), dict) else None
+    if diagnosis:  # kslab doctor's verdict on a failed deploy: the layer, what it found, the fix
+        lines += ["## Diagnosis", "", f"Stuck at **{cell(diagnosis.get('layer'))}**: {cell(diagnosis.get('summary'))}",
+                  "", f"Fix: {cell(diagnosis.get('fix'))}", ""]
     lines += _scenario_sections(record, summary)
     if summary["smoke"]:
         checks = summary["checks"]
