@@ -7,6 +7,7 @@ import json
 from html import escape
 from typing import Any
 
+from kslab.report.summary import scenario_measurements
 from kslab.report.text import clean
 
 CSS = """
@@ -78,6 +79,8 @@ def _scenarios(record: dict[str, Any], summary: dict[str, Any]) -> list[str]:
                           + [[e.get("t_s"), "event", e.get("label")] for e in events],
                           key=lambda row: row[0] if isinstance(row[0], int | float) else 0)
             parts.append(_table(["t (s)", "condition / event", "reason / label"], rows))
+        for title, headers, rows in scenario_measurements(scenario):
+            parts += [f"<p>{_text(title)}</p>", _table(headers, rows)]
         if scenario.get("diagnosis"):
             parts.append(f"<pre>{escape(json.dumps(scenario['diagnosis'], indent=2, default=str))}</pre>")
     return parts

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kslab.report.summary import scenario_measurements
 from kslab.report.text import clean
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary of 1 MiB or more
@@ -77,6 +78,8 @@ def _scenario_sections(record: dict[str, Any], summary: dict[str, Any]) -> list[
             lines += table(["", "assertion", "expected", "observed", "tolerance", "message"],
                            [[ICONS["passed" if a.get("ok") else "failed"], a.get("name"), a.get("expected"),
                              a.get("observed"), a.get("tolerance"), a.get("message")] for a in assertions])
+        for title, headers, rows in scenario_measurements(scenario):
+            lines += [f"{cell(title)}:", "", *table(headers, rows)]
         if scenario.get("diagnosis"):
             lines += [f"Diagnosis ({cell(scenario.get('name'))}):", "", "```json",
                       json.dumps(scenario["diagnosis"], indent=2, default=str)[:4000], "```", ""]

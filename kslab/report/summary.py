@@ -234,3 +234,29 @@ def summarize(record: dict[str, Any]) -> dict[str, Any]:
                                                       "interrupted")}} for ld in loads],
         "metrics": metrics(loads),
     }
+
+
+def scenario_measurements(scenario: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """Tables of what a scenario's observe steps measured: (title, headers, rows).
+
+    Latency by layer (latency-breakdown: ms at each layer and what each layer adds), cold-start parts, and
+    each traffic-split measurement (configured vs observed percent per revision).
+    """
+    tables: list[tuple[str, list[str], list[list[Any]]]] = []
+    for step in _dicts(scenario.get("steps")):
+        obs = step.get("observations") if isinstance(step.get("observations"), dict) else {}
+        name = step.get("name")
+        if isinstance(obs.get("layers"), dict) and isinstance(obs.get("added_ms"), dict):
+            rows = [[layer, value] for layer, value in obs["layers"].items()]
+            rows += [[f"added by {layer}", value] for layer, value in obs["added_ms"].items()]
+            tables.append((f"{name}: latency by layer (median ms)", ["layer", "ms"], rows))
+        if isinstance(obs.get("parts"), dict) and "first_request_ms" in obs:
+            rows = [[part, value] for part, value in obs["parts"].items()]
+            tables.append((f"{name}: first request after scale-to-zero (ms from sending it)", ["part", "ms"], rows))
+        if isinstance(obs.get("revisions"), dict) and "tolerance_points" in obs:
+            rows = [[rev, (v or {}).get("configured_percent"), (v or {}).get("observed_percent"),
+                     (v or {}).get("requests")] for rev, v in obs["revisions"].items() if isinstance(v, dict)]
+            tables.append((f"{name}: traffic split over {obs.get('total')} requests (tolerance ±"
+                           f"{_number(obs.get('tolerance_points'))} points)",
+                           ["revision", "configured %", "observed %", "requests"], rows))
+    return tables
