@@ -101,6 +101,13 @@ def test_cluster_scenarios_are_skipped_on_provider_local(local: Path, capsys: py
     assert record["scenarios"][0]["verdict"] == "skipped" and record["steps"][0]["result"] == "skipped"
 
 
+def test_scenario_name_alone_is_short_for_run(local: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = kslab(capsys, "-o", "json", "scenario", "raw-mode")  # the lab's spelling: kslab scenario NAME
+    assert code == ExitCode.OK, err
+    assert json.loads(out)["verdict"] == "skipped" and "raw-mode: skipped: needs a cluster provider" in err
+    assert kslab(capsys, "scenario", "nosuch")[0] == ExitCode.USAGE  # still a one-line error for a bad name
+
+
 def test_ctrl_c_on_a_running_scenario_process_exits_130_after_cleanup(local: Path) -> None:
     scenario = local / "nap.yaml"
     scenario.write_text(NAP)

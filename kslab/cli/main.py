@@ -94,9 +94,21 @@ def _print_error(message: str, hint: str | None) -> None:
         print(f"hint: {redact(hint)}", file=sys.stderr)
 
 
+SCENARIO_SUBCOMMANDS = ("list", "run", "validate")
+
+
+def _scenario_shorthand(args: list[str]) -> list[str]:
+    """`kslab scenario canary ...` means `kslab scenario run canary ...` (the lab's own spelling)."""
+    if "scenario" in args:
+        index = args.index("scenario") + 1
+        if index < len(args) and not args[index].startswith("-") and args[index] not in SCENARIO_SUBCOMMANDS:
+            return [*args[:index], "run", *args[index:]]
+    return args
+
+
 def run(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the app and map every outcome to an ExitCode."""
-    args = sys.argv[1:] if argv is None else argv
+    args = _scenario_shorthand(sys.argv[1:] if argv is None else list(argv))
     from typer import _click  # typer vendors click; its exception classes live here
 
     click_exceptions = _click.exceptions

@@ -14,7 +14,8 @@ from kslab.cli.recording import run_recorded
 from kslab.errors import CheckFailed
 
 app = typer.Typer(name="scenario", help="Declarative lab scenarios (canary, raw-mode, autoscale, ...) from "
-                  "scenarios/*.yaml; see docs/scenarios.md.", no_args_is_help=True, add_completion=False,
+                  "scenarios/*.yaml; see docs/scenarios.md. 'kslab scenario NAME' is short for "
+                  "'kslab scenario run NAME'.", no_args_is_help=True, add_completion=False,
                   rich_markup_mode=None)
 
 FileOption = Annotated[list[Path] | None, typer.Option("--file", help="An extra scenario file (repeatable).",
