@@ -20,3 +20,7 @@ OutputOption = Annotated[
     typer.Option("--output", "-o", help="table, json or yaml (overrides the global --output).",
                  callback=_check_output, show_default=False),
 ]
+
+LAB_MODEL = "sklearn-iris"  # the lab's model: what a bare `kslab predict` / `kslab load` means
+ModelArg = Annotated[str, typer.Argument(help="Model / InferenceService name from the model catalog.",
+                                         show_default=True)]

@@ -24,6 +24,14 @@ def test_predict_v1_default_sample_json(capsys, iris_runtime):
     assert data["endpoint"] == f"{iris_runtime.url} via local" and data["latency_ms"] > 0
 
 
+def test_bare_predict_and_load_mean_the_lab_model(capsys, iris_runtime):
+    assert run(["predict", "--provider", "local", "-o", "json"]) == ExitCode.OK  # as the lab types it
+    assert json.loads(capsys.readouterr().out)["predictions"] == [1, 1]
+    assert run(["load", "--provider", "local", "-n", "20", "-c", "2", "-o", "json"]) == ExitCode.OK
+    result = json.loads(capsys.readouterr().out)
+    assert result["target"].startswith(iris_runtime.url) and result["ok"] == 20
+
+
 def test_predict_v2_with_instances(capsys):
     argv = ["predict", MODEL, "--provider", "local", "--protocol", "v2", "-o", "json",
             "--instances", "[[5.1,3.5,1.4,0.2],[6.3,3.3,6.0,2.5]]"]

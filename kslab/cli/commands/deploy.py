@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kslab.cli.context import CliContext, current
-from kslab.cli.options import OutputOption
+from kslab.cli.options import LAB_MODEL, ModelArg, OutputOption
 from kslab.cli.output import emit
 from kslab.cli.recording import run_recorded
 from kslab.errors import UsageError
@@ -16,7 +16,6 @@ from kslab.errors import UsageError
 if TYPE_CHECKING:
     from kslab.config.model import Settings
 
-NameArg = Annotated[str, typer.Argument(help="InferenceService name from the model catalog, e.g. sklearn-iris.")]
 ProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube, existing or local.",
                                                     show_default=False)]
 TimeoutOption = Annotated[float | None, typer.Option("--timeout", help="Seconds to wait (default: timeouts.deploy, "
@@ -33,7 +32,7 @@ def _local_only(flags: dict[str, Any]) -> None:
 
 def deploy(
     ctx: typer.Context,
-    name: NameArg,
+    name: ModelArg = LAB_MODEL,
     mode: Annotated[str | None, typer.Option(help="knative (serverless, default from config) or standard "
                                              "(RawDeployment).", show_default=False)] = None,
     protocol: Annotated[str | None, typer.Option(help="v1 or v2 (protocolVersion; default v1).",
@@ -105,7 +104,7 @@ def _deploy_local(cli: CliContext, settings: Settings, name: str, version: str, 
     emit(cli, {**status.to_dict(), "run_record": str(record.path)}, output, title="deployed (local)")
 
 
-def undeploy(ctx: typer.Context, name: NameArg, timeout: TimeoutOption = None, provider: ProviderOption = None,
+def undeploy(ctx: typer.Context, name: ModelArg, timeout: TimeoutOption = None, provider: ProviderOption = None,
              output: OutputOption = None) -> None:
     """Delete an InferenceService kslab deployed, and wait until it is gone.
 

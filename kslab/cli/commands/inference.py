@@ -8,11 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from kslab.cli.context import current
-from kslab.cli.options import OutputOption
+from kslab.cli.options import LAB_MODEL, ModelArg, OutputOption
 from kslab.cli.output import emit
 from kslab.errors import CheckFailed, KslabError, UsageError
 
-NameArg = Annotated[str, typer.Argument(help="Model name from the model catalog, e.g. sklearn-iris.")]
 ProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube, existing or local.",
                                                     show_default=False)]
 PROTOCOLS = ("v1", "v2")
@@ -45,7 +44,7 @@ def _read_body(body: Path) -> bytes:
 
 def predict(
     ctx: typer.Context,
-    name: NameArg,
+    name: ModelArg = LAB_MODEL,
     instances: Annotated[str | None, typer.Option(help="JSON rows, e.g. '[[6.8,2.8,4.8,1.4]]' (default: the "
                                                   "catalog's first sample).", show_default=False)] = None,
     protocol: Annotated[str, typer.Option(help="v1 (KServe V1) or v2 (Open Inference Protocol).")] = "v1",
@@ -94,7 +93,7 @@ def predict(
 
 def smoke(
     ctx: typer.Context,
-    name: NameArg,
+    name: ModelArg = LAB_MODEL,
     provider: ProviderOption = None,
     batch: Annotated[int, typer.Option(min=1, max=10000, help="Rows in the batch request.")] = 30,
     output: OutputOption = None,

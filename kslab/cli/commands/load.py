@@ -9,14 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kslab.cli.context import CliContext, current
-from kslab.cli.options import OutputOption
+from kslab.cli.options import LAB_MODEL, ModelArg, OutputOption
 from kslab.errors import UsageError
 from kslab.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from kslab.load.http import Target
 
-NameArg = Annotated[str, typer.Argument(help="Model name from the model catalog, e.g. sklearn-iris.")]
 PROTOCOLS = ("v1", "v2")
 
 
@@ -26,7 +25,7 @@ def _opt(help_text: str, *names: str) -> Any:
 
 def load(
     ctx: typer.Context,
-    name: NameArg,
+    name: ModelArg = LAB_MODEL,
     concurrency: Annotated[int | None, _opt("Connections (closed loop, default 10; open loop: the pool).",
                                             "--concurrency", "-c")] = None,
     duration: Annotated[str | None, _opt("How long: 30s, 2m (default 10s unless --requests).")] = None,

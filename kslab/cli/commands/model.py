@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from kslab.cli.context import current
-from kslab.cli.options import OutputOption
+from kslab.cli.options import LAB_MODEL, ModelArg, OutputOption
 from kslab.cli.output import emit
 
 app = typer.Typer(name="model", help="Build the catalog's models locally (scikit-learn, bundled data).",
@@ -18,7 +18,7 @@ app = typer.Typer(name="model", help="Build the catalog's models locally (scikit
 @app.command("build")
 def build(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Model name from the model catalog, e.g. sklearn-iris.")],
+    name: ModelArg = LAB_MODEL,
     version: Annotated[str, typer.Option("--version", help="A build of the catalog entry: v1 (svm.SVC) or v2 "
                                          "(LogisticRegression) for sklearn-iris.")] = "v1",
     out: Annotated[Path | None, typer.Option("--out", help="Output directory (default: <state dir>/models); "

@@ -9,17 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kslab.cli.context import current
+from kslab.cli.options import LAB_MODEL, ModelArg
 
 if TYPE_CHECKING:
     from kslab.config.model import Settings
     from kslab.models.endpoint import Endpoint
 
-NameArg = Annotated[str, typer.Argument(help="InferenceService name, e.g. sklearn-iris.")]
 
 
 def port_forward(
     ctx: typer.Context,
-    name: NameArg,
+    name: ModelArg = LAB_MODEL,
     port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="Local port on 127.0.0.1 "
                                              "(default: a free one).", show_default=False)] = None,
     pod: Annotated[str | None, typer.Option("--pod", help="Forward to this pod's model server port 8080 "
