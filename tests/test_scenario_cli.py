@@ -68,6 +68,8 @@ def test_list_shows_builtins_user_files_and_extra_files(local: Path, capsys: pyt
     assert (rows["elsewhere"]["source"], rows["elsewhere"]["file"]) == ("file", "elsewhere.yaml")
     assert rows["broken"]["description"] == ('invalid: scenarios/broken.yaml: field "steps": a scenario needs at least '
                                              'one step')
+    code, out, _ = kslab(capsys, "--no-color", "scenario", "list")  # the table: no file column, requires in one cell
+    assert code == ExitCode.OK and "mode=knative" in out and "REQUIRES" in out and "FILE" not in out
 
 
 def test_validate_reports_one_line_and_exit_2(local: Path, capsys: pytest.CaptureFixture[str]) -> None:

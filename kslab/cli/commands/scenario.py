@@ -27,7 +27,13 @@ def list_(ctx: typer.Context, file: FileOption = None, output: OutputOption = No
     """The built-in scenarios, those in ./scenarios/ and any --file, with what each requires."""
     from kslab.scenarios.catalog import list_scenarios
 
-    emit(current(ctx), list_scenarios(file or []), output, title="scenarios")
+    cli = current(ctx)
+    rows = list_scenarios(file or [])
+    if (output or cli.settings.output) == "table":  # the file path is in -o json/yaml; a table needs the width
+        rows = [{"name": r["name"], "source": r["source"],
+                 "requires": ", ".join(f"{k}={v}" for k, v in r["requires"].items() if k != "because"),
+                 "description": r["description"]} for r in rows]
+    emit(cli, rows, output, title="scenarios")
 
 
 @app.command("validate")
