@@ -88,6 +88,11 @@ class PodBinder:
     def _on_pod(self, kind: str, pod: Obj) -> None:
         meta = pod["metadata"]
         labels = meta.get("labels") or {}
+        if labels.get("istio") == "ingressgateway" and kind != "DELETED":
+            # the Istio gateway pod (seeded, or installed by `kslab up` through the fake helm): its port 80 is
+            # the router, as the real gateway container would listen there
+            self.cluster.node.register_proxy(meta["namespace"], meta["name"], 80, self.router_url)
+            return
         if "serving.kserve.io/inferenceservice" not in labels:
             return
         key = (meta.get("namespace", ""), meta["name"])
