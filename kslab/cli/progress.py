@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 DONE_PHASES = {"ready", "skip", "failed", "plan", "ok", "warning", "error", "reuse", "created"}
 QUIET_PHASES = {"helm", "kind", "minikube"}  # raw tool output: shown as detail, not logged line by line
+THROTTLED_PHASES = {"load"}  # per-second load progress: in plain output at most one line per component a while
+THROTTLE_S = 5.0
 
 
 class ProgressView:
@@ -52,6 +54,10 @@ class ProgressView:
                     row["since"] = now
             row["detail"] = detail
             row["done"] = phase in DONE_PHASES
+            if phase in THROTTLED_PHASES and not self.live_enabled:
+                if now - row.get("logged", 0.0) < THROTTLE_S:
+                    return
+                row["logged"] = now
             if phase not in QUIET_PHASES or not self.live_enabled:
                 self._line(f"{component}: {phase} {detail}".rstrip())
             if self._live is not None:

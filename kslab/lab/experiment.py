@@ -100,7 +100,7 @@ def _load(settings: Settings, record: RunRecord, observe: Observer, result: LabR
 
     def progress(live: dict[str, Any]) -> None:
         p99 = "-" if live["p99_ms"] is None else f"{live['p99_ms']:.1f} ms"
-        observe("load", "run", f"{live['rps']:.0f} req/s, p99 {p99}, errors {live['errors']}")
+        observe("load", "load", f"{live['rps']:.0f} req/s, p99 {p99}, errors {live['errors']}")
 
     result.load = load_model(settings, MODEL, plan, record, progress=progress)
     latency = result.load["latency"]
