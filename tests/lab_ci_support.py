@@ -15,7 +15,7 @@ import pytest
 from tests.deploy_support import Lab
 from tests.fakecluster.tools.fixture import FakeTools
 from tests.scenario_harness.binder import PodBinder
-from tests.scenario_harness.fixture import URI_VERSIONS
+from tests.scenario_harness.fixture import serving
 from tests.scenario_harness.router import Router
 from tests.scenario_harness.runtimes import RuntimePool
 
@@ -30,13 +30,5 @@ class LabRun:
 
 @pytest.fixture(name="lab_run")
 def lab_run_fixture(lab: Lab, fake_tools: FakeTools, scenario_runtimes: RuntimePool) -> Iterator[LabRun]:
-    router = Router(lab.cluster).start()
-    binder = PodBinder(lab.cluster, scenario_runtimes, router.url, URI_VERSIONS).start()
-    try:
+    with serving(lab.cluster, scenario_runtimes) as (router, binder):
         yield LabRun(lab, fake_tools, router, binder)
-    finally:
-        binder.stop()
-        router.stop()
-        scenario_runtimes.release_all()
-        scenario_runtimes.stop_explainers()
-    assert not binder.errors, "binding pods to runtimes failed:\n" + "\n".join(binder.errors)

@@ -11,10 +11,11 @@ from kslab.errors import CheckFailed
 from kslab.exitcodes import ExitCode
 from kslab.kube.client import Kube
 from kslab.kube.errors import KubeApiError
+from kslab.kube.resources import JOB
 from kslab.lab.incluster_load import cluster_url
 from kslab.load.histogram import decode, encode, histogram_of
 from kslab.load.incluster import InClusterLoad, run_in_cluster
-from kslab.load.jobspec import DEFAULT_IMAGE, JOB, WorkerSpec, plan_from_dict, pod_plan, render_job
+from kslab.load.jobspec import DEFAULT_IMAGE, WorkerSpec, plan_from_dict, pod_plan, render_job
 from kslab.load.plan import build_plan
 from kslab.load.podresult import RESULT_PREFIX, merge_results, merge_series, parse_result_line, result_line
 from tests.deploy_support import NAME, NS, kslab, lab_fixture  # noqa: F401  (fixture registration)

@@ -46,3 +46,7 @@ CLUSTER_SERVING_RUNTIME = ResourceRef("serving.kserve.io/v1alpha1", "ClusterServ
 KNATIVE_SERVICE = ResourceRef("serving.knative.dev/v1", "Service", "services")
 KNATIVE_REVISION = ResourceRef("serving.knative.dev/v1", "Revision", "revisions")
 KNATIVE_SERVING = ResourceRef("operator.knative.dev/v1beta1", "KnativeServing", "knativeservings")
+KNATIVE_ROUTE = ResourceRef("serving.knative.dev/v1", "Route", "routes")
+KNATIVE_CONFIGURATION = ResourceRef("serving.knative.dev/v1", "Configuration", "configurations")
+POD_AUTOSCALER = ResourceRef("autoscaling.internal.knative.dev/v1alpha1", "PodAutoscaler", "podautoscalers")
+JOB = ResourceRef("batch/v1", "Job", "jobs")

@@ -21,10 +21,10 @@ from kslab.kube import conditions
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.errors import KubeApiError, NotFound
+from kslab.kube.resources import JOB
 from kslab.kube.wait import wait_for
 from kslab.load.jobspec import (
     CONTAINER,
-    JOB,
     STARTUP_ALLOWANCE_S,
     WorkerSpec,
     job_deadline,

@@ -15,10 +15,8 @@ from typing import Any
 
 from kslab import __version__
 from kslab.errors import UsageError
-from kslab.kube.resources import ResourceRef
 from kslab.load.plan import LoadPlan, Step
 
-JOB = ResourceRef("batch/v1", "Job", "jobs")
 JOB_TEMPLATE = "load/job.yaml"
 SPEC_ENV = "KSLAB_LOAD_SPEC"
 INDEX_ENV = "JOB_COMPLETION_INDEX"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kslab.errors import UsageError
+from kslab.util.durations import duration_seconds
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 DEFAULT_CONCURRENCY = 10
 DEFAULT_DURATION_S = 10.0
 
@@ -54,10 +52,10 @@ def _share(total: float, index: int, parts: int, whole: bool) -> float:
 
 def parse_duration(text: str, option: str = "--duration", *, allow_zero: bool = False) -> float:
     """'30s', '2m', '500ms', '1h' or a plain number of seconds → seconds (> 0, or >= 0 with ``allow_zero``)."""
-    match = _DURATION.match(text)
-    if not match or float(match.group(1)) < 0 or (float(match.group(1)) == 0 and not allow_zero):
+    seconds = duration_seconds(text, allow_zero=allow_zero)
+    if seconds is None:
         raise UsageError(f"{option} {text!r} is not a positive duration", "examples: 30s, 2m, 500ms")
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return seconds
 
 
 def parse_profile(text: str) -> tuple[Step, ...]:

@@ -5,14 +5,10 @@ from __future__ import annotations
 from kslab.kube import resources as R
 from kslab.kube.resources import ResourceRef
 
-KNATIVE_ROUTE = ResourceRef("serving.knative.dev/v1", "Route", "routes")
-KNATIVE_CONFIGURATION = ResourceRef("serving.knative.dev/v1", "Configuration", "configurations")
-POD_AUTOSCALER = ResourceRef("autoscaling.internal.knative.dev/v1alpha1", "PodAutoscaler", "podautoscalers")
-
 SHORT_NAMES: dict[str, ResourceRef] = {
-    "isvc": R.INFERENCE_SERVICE, "ksvc": R.KNATIVE_SERVICE, "revision": R.KNATIVE_REVISION, "route": KNATIVE_ROUTE,
-    "configuration": KNATIVE_CONFIGURATION, "deployment": R.DEPLOYMENT, "service": R.SERVICE, "hpa": R.HPA,
-    "pod": R.POD, "ingress": R.INGRESS, "configmap": R.CONFIGMAP, "podautoscaler": POD_AUTOSCALER,
+    "isvc": R.INFERENCE_SERVICE, "ksvc": R.KNATIVE_SERVICE, "revision": R.KNATIVE_REVISION, "route": R.KNATIVE_ROUTE,
+    "configuration": R.KNATIVE_CONFIGURATION, "deployment": R.DEPLOYMENT, "service": R.SERVICE, "hpa": R.HPA,
+    "pod": R.POD, "ingress": R.INGRESS, "configmap": R.CONFIGMAP, "podautoscaler": R.POD_AUTOSCALER,
 }
 
 

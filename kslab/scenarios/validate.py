@@ -14,11 +14,10 @@ from typing import Any
 from kslab.errors import UsageError
 from kslab.scenarios import schema as S
 from kslab.scenarios.template import REF, all_references
+from kslab.util.durations import duration_seconds
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _PARAM = re.compile(r"^[a-z_][a-z0-9_]*$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _VERSION_SPEC = re.compile(r"^\s*(>=|<=|==|>|<)\s*\d+(\.\d+){0,2}\s*$")
 HINT = "the format is described in docs/scenarios.md; check a file with: kslab scenario validate FILE"
 
@@ -41,10 +40,7 @@ def parse_duration(value: Any) -> float | None:
         return None
     if isinstance(value, int | float):
         return float(value) if value > 0 else None
-    match = _DURATION.match(str(value))
-    if not match or float(match.group(1)) <= 0:
-        return None
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return duration_seconds(str(value))
 
 
 def _is_template(value: Any) -> bool:

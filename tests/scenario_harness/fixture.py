@@ -7,6 +7,7 @@ import lab_fixture, scenario_lab_fixture, scenario_runtimes_fixture  # noqa: F40
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,20 +153,26 @@ class ScenarioLab:
         return wait_for(check, timeout, f"InferenceService {name} Ready with a pod bound to a runtime")
 
 
+@contextmanager
+def serving(cluster: Any, pool: RuntimePool) -> Iterator[tuple[Router, PodBinder]]:
+    """The router (gateway + activator) and the pod binder (kubelet side, gateway pods included) for
+    ``cluster``; stopped, and the pool's runtimes released, on the way out."""
+    router = Router(cluster).start()
+    binder = PodBinder(cluster, pool, router.url, URI_VERSIONS).start()
+    try:
+        yield router, binder
+    finally:
+        binder.stop()
+        router.stop()
+        pool.release_all()
+        pool.stop_explainers()
+    assert not binder.errors, "binding pods to runtimes failed:\n" + "\n".join(binder.errors)
+
+
 @pytest.fixture(name="scenario_lab")
 def scenario_lab_fixture(lab: Lab, fake_tools: FakeTools, scenario_runtimes: RuntimePool) -> Iterator[ScenarioLab]:
     """Knative-mode lab stack + Istio gateway pod routed to the harness router + pods bound to real runtimes."""
     lab.seed()
     gateway = seed_gateway(lab.cluster)
-    router = Router(lab.cluster).start()
-    lab.cluster.node.register_proxy("istio-system", gateway, 80, router.url)
-    binder = PodBinder(lab.cluster, scenario_runtimes, router.url, URI_VERSIONS).start()
-    harness = ScenarioLab(lab, fake_tools, router, binder, scenario_runtimes, gateway)
-    try:
-        yield harness
-    finally:
-        binder.stop()
-        router.stop()
-        scenario_runtimes.release_all()
-        scenario_runtimes.stop_explainers()
-    assert not binder.errors, "binding pods to runtimes failed:\n" + "\n".join(binder.errors)
+    with serving(lab.cluster, scenario_runtimes) as (router, binder):
+        yield ScenarioLab(lab, fake_tools, router, binder, scenario_runtimes, gateway)

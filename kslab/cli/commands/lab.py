@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -49,7 +48,7 @@ def lab(
     options = LabOptions(keep=keep, down=down, scenarios=scenarios, load=load)
     result, record = run_recorded(cli, settings, "lab", f"kslab lab ({settings.provider})",
                                   lambda rec, observe: run_lab(settings, rec, observe, options),
-                                  live=False if ci else None, after=lambda rec: _report(cli, rec, ci))
+                                  live=False if ci else None, after=lambda rec: _report(cli, rec))
     smoke = result.smoke.to_dict() if result.smoke else {}
     emit(cli, {"provider": settings.provider, "smoke": f"{smoke.get('passed', 0)} passed, "
                                                        f"{smoke.get('failed', 0)} failed",
@@ -59,13 +58,13 @@ def lab(
                "skipped": result.skipped, "run_record": str(record.path)}, output, title="kslab lab")
 
 
-def _report(cli: CliContext, record: RunRecord, ci: bool) -> None:
+def _report(cli: CliContext, record: RunRecord) -> None:
     """Render the finished record; a rendering problem is reported but never hides the run's own outcome."""
     from kslab.errors import KslabError
     from kslab.report.render import render_all
 
     try:
-        paths = render_all(record.dir, step_summary=ci or bool(os.environ.get("GITHUB_STEP_SUMMARY")))
+        paths = render_all(record.dir, step_summary=True)  # appended only where $GITHUB_STEP_SUMMARY is set
     except (KslabError, OSError, ValueError) as exc:
         cli.err.print(f"report: not rendered: {exc}", highlight=False, markup=False)
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,10 +47,10 @@ def report(
 
 
 def _render(cli: CliContext, run_dir: Path, formats: str | None, out: Path | None, output: str | None) -> None:
-    from kslab.report.render import STEP_SUMMARY_ENV, parse_formats, render_all
+    from kslab.report.render import parse_formats, render_all
 
     chosen = parse_formats(formats)
-    paths = render_all(run_dir, chosen, out, step_summary=bool(os.environ.get(STEP_SUMMARY_ENV)))
+    paths = render_all(run_dir, chosen, out, step_summary=True)  # appended only where $GITHUB_STEP_SUMMARY is set
     if (output or cli.settings.output) == "table":
         for kind, path in paths.items():
             print(f"{kind}: {path}")

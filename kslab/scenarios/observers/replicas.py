@@ -21,7 +21,6 @@ from kslab.kube.errors import NotFound
 from kslab.kube.wait import wait_for_list
 from kslab.scenarios.context import ScenarioContext
 from kslab.scenarios.observers.common import number, seconds
-from kslab.scenarios.resources import POD_AUTOSCALER
 
 REVISION_LABEL = "serving.knative.dev/revision"
 
@@ -50,7 +49,7 @@ def _hpa(ctx: ScenarioContext, name: str) -> dict[str, Any] | None:
 
 def _podautoscaler(ctx: ScenarioContext, revision: str) -> dict[str, Any] | None:
     try:
-        pa = ctx.kube().find(POD_AUTOSCALER, revision, ctx.namespace)
+        pa = ctx.kube().find(R.POD_AUTOSCALER, revision, ctx.namespace)
     except NotFound:
         return None
     if pa is None:
