@@ -11,9 +11,28 @@ from pathlib import Path
 
 import pytest
 
+from tests.fake_gcs import FakeGcs
 from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.tools.fixture import fake_tools  # noqa: F401  (fixture registration)
 from tests.leak_guard import no_child_process_left_behind  # noqa: F401  (session guard)
+
+GCS_API_ENV = "KSLAB_STORAGE__GCS_API"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fake_gcs() -> Iterator[FakeGcs]:
+    """Every test's kslab asks this stand-in, not the internet, whether a gs:// model exists."""
+    server = FakeGcs().start()
+    previous = os.environ.get(GCS_API_ENV)
+    os.environ[GCS_API_ENV] = server.url
+    try:
+        yield server
+    finally:
+        if previous is None:
+            os.environ.pop(GCS_API_ENV, None)
+        else:
+            os.environ[GCS_API_ENV] = previous
+        server.stop()
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from kslab.cli.main import run
+from tests.conftest import GCS_API_ENV
+from tests.fake_gcs import FakeGcs
 from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.controllers.common import find_condition
 from tests.fakecluster.controllers.lab import install_and_wait
@@ -73,12 +75,13 @@ def ready_status(isvc: dict | None) -> str | None:
 
 
 @pytest.fixture(name="lab")
-def lab_fixture(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Lab:
+def lab_fixture(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_gcs: FakeGcs) -> Lab:
     """A fake cluster (not yet seeded), kslab pointed at it as an existing cluster, run records under tmp_path."""
     monkeypatch.chdir(tmp_path)
     for name in [n for n in os.environ if n.startswith("KSLAB_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("KSLAB_PROVIDER", "existing")
+    monkeypatch.setenv(GCS_API_ENV, fake_gcs.url)
     # explicit: the kubernetes client reads $KUBECONFIG once, when it is first imported in this process
     monkeypatch.setenv("KSLAB_KUBECONFIG", str(fake_cluster.kubeconfig_path))  # type: ignore[attr-defined]
     monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path / "state"))

@@ -71,6 +71,14 @@ class LoadSettings:
 
 
 @dataclass
+class StorageSettings:
+    """Before deploying a gs:// or http(s):// model URI, check from this machine that it exists."""
+
+    check_public_uris: bool = True
+    gcs_api: str = "https://storage.googleapis.com"  # the Cloud Storage JSON API the check lists objects with
+
+
+@dataclass
 class ReportThresholds:
     """`kslab report --compare`: a change past one of these against the baseline exits 1 (a CI gate)."""
 
@@ -102,6 +110,7 @@ class Settings:
     minikube: MinikubeSettings = field(default_factory=MinikubeSettings)
     timeouts: Timeouts = field(default_factory=Timeouts)
     load: LoadSettings = field(default_factory=LoadSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
     lab: LabSettings = field(default_factory=LabSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from kslab.config.model import Settings
 from kslab.deploy.lint import lint_isvc, require_clean
+from kslab.deploy.model_uri import require_model_uri
 from kslab.deploy.render import isvc_values, render_isvc
 from kslab.deploy.request import AUTO_RUNTIME, DeployRequest
 from kslab.deploy.storage import StoragePlan, delete_storage_objects, plan_storage, prepare_storage
@@ -161,6 +162,8 @@ def deploy(settings: Settings, request: DeployRequest, record: RunRecord, observ
         isvc, plan = render(settings, request, matrix)
         model = isvc["spec"]["predictor"]["model"]
         obs.update(manifest=isvc, storage=plan.to_dict())
+        if plan.kind == "uri":
+            obs["model_uri"] = require_model_uri(settings, plan.storage_uri, request.name, observe).to_dict()
         observe("render", "ready", f"{isvc['metadata']['annotations']['serving.kserve.io/deploymentMode']} mode, "
                 f"runtime {model.get('runtime', 'auto')}, {model['protocolVersion']}, {model['storageUri']}")
     kube, access = _connect(settings, matrix)

@@ -32,12 +32,14 @@ def render_isvc(ctx: ScenarioContext, spec: dict[str, Any]) -> Obj:
     """The lab's InferenceService for ``spec`` (apply: {isvc: NAME, ...}) with the step's variants applied."""
     from kslab.deploy.request import DeployRequest
     from kslab.deploy.service import render
-    from kslab.models.catalog import catalog_model
+    from kslab.scenarios.model_source import model_uri
 
     name = str(spec["isvc"])
     storage_uri = spec.get("storage_uri")
-    if storage_uri is None and spec.get("model_version"):
-        storage_uri = catalog_model(name).storage_uri_of(str(spec["model_version"]))
+    source = str(spec.get("model_source") or "catalog")
+    if storage_uri is None and (spec.get("model_version") or source != "catalog"):
+        storage_uri = model_uri(ctx, name, str(spec.get("model_version") or "v1"), source,
+                                float(ctx.settings.timeouts.deploy))
     request = DeployRequest(name=name, mode=str(spec.get("mode") or ctx.settings.mode),
                             protocol=str(spec.get("protocol") or "v1"), storage_uri=storage_uri).validate()
     isvc, _ = render(ctx.settings, request)
@@ -87,6 +89,20 @@ def _manifests(ctx: ScenarioContext, spec: dict[str, Any]) -> list[Obj]:
     return docs
 
 
+def _check_model_uris(ctx: ScenarioContext, call: StepCall, doc: Obj) -> None:
+    """A public model URI of an InferenceService that does not exist fails the step before it is applied."""
+    from kslab.deploy.model_uri import require_model_uri
+
+    if doc.get("kind") != "InferenceService":
+        return
+    spec = doc.get("spec") or {}
+    models = [(spec.get("predictor") or {}).get("model") or {}]
+    models += [((c or {}).get("predictor") or {}).get("model") or {} for c in spec.get("canary") or []]
+    for uri in sorted({str(m["storageUri"]) for m in models if m.get("storageUri")}):
+        require_model_uri(ctx.settings, uri, str(doc["metadata"]["name"]),
+                          lambda _step, state, detail: ctx.progress(call.name, state, detail))
+
+
 def apply(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
     from kslab.kube.ownership import ensure_namespace
 
@@ -94,6 +110,7 @@ def apply(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
     ensure_namespace(kube, ctx.namespace)
     applied, manifests = [], []
     for doc in _manifests(ctx, dict(call.value)):
+        _check_model_uris(ctx, call, doc)
         ref = ref_for_kind(str(doc.get("apiVersion")), str(doc.get("kind")))
         namespace = doc["metadata"].setdefault("namespace", ctx.namespace) if ref.namespaced else None
         result = kube.apply(ref, doc, namespace)

@@ -46,7 +46,7 @@ ACTIONS: dict[str, ActionSpec] = {
         "model_version": Field("str"), "storage_uri": Field("str"), "mode": Field("str", choices=MODES),
         "protocol": Field("str", choices=("v1", "v2")), "canary_percent": Field("int"),
         "annotations": Field("mapping"), "labels": Field("mapping"), "wait": Field("bool"),
-        "standard_canary": Field("mapping")},
+        "standard_canary": Field("mapping"), "model_source": Field("str", choices=("catalog", "pvc"))},
         one_of=("isvc", "manifest", "file"),
         help="an InferenceService rendered from manifests/isvc (isvc:), a file under manifests/, or a manifest"),
     "patch": ActionSpec(("mapping",), {**_TARGET, "merge": Field("mapping", True)},

@@ -1,0 +1,1 @@
+"""Adapters for model storage seen from this machine (public object URIs)."""
