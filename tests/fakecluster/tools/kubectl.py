@@ -1,4 +1,5 @@
-"""kubectl wrapper: ``port-forward`` is emulated, every other verb ``exec``s the real kubectl unchanged.
+"""kubectl wrapper: ``port-forward`` and ``cp`` (kubectl_cp.py) are emulated, every other verb ``exec``s the real
+kubectl unchanged.
 
 The fake API server cannot speak kubectl's SPDY/WebSocket port-forward protocol, so this wrapper does
 what kubectl does up to the stream: resolve TYPE/NAME through the API (Service → selector → a Running
@@ -220,6 +221,14 @@ def port_forward(argv: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     record("kubectl", argv)
+    if find_verb(argv) == "cp":
+        from .kubectl_cp import CopyError, copy
+
+        try:
+            return copy(argv)
+        except CopyError as exc:
+            sys.stderr.write(f"{exc}\n")
+            return 1
     if find_verb(argv) != "port-forward" or env_flag("FAKE_KUBECTL_REAL_PORT_FORWARD"):
         real = os.environ.get("FAKE_REAL_KUBECTL")
         if not real:
