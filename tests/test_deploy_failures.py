@@ -166,7 +166,8 @@ def test_a_mode_change_is_caught_by_lint_and_named_when_kserve_refuses_it(lab, c
 @pytest.mark.parametrize(("seed", "knob", "layer", "evidence"), [
     ({"knative": False}, {}, "deployment mode config", "ServerlessModeRejected: It is not possible to use Knative "
      "deployment mode when Knative Services are not available"),
-    ({}, {"ingress_ready": False}, "Knative net-istio / Istio gateway", "IngressNotConfigured"),
+    ({}, {"ingress_ready": False}, "Istio gateway", "Uninitialized: Waiting for load balancer to be ready"),
+    ({}, {"net_istio_running": False}, "Knative net-istio", "IngressNotConfigured"),
 ])
 def test_stuck_routing_and_mode_time_out_naming_the_layer(lab, capsys, seed, knob, layer, evidence):
     lab.seed(**seed)

@@ -43,14 +43,24 @@ def test_the_file_loads_with_unique_ids():
     # the pod's scheduling failure explains the symptom in the conditions (RevisionMissing)
     ([Evidence("condition", "PredictorReady=Unknown RevisionMissing: Configuration ...", "RevisionMissing"),
       Evidence("pod", UNSCHEDULABLE, "Unschedulable", "pod p")], "insufficient-resources", "scheduling"),
+    # Knative 1.21: a gateway failing net-istio's probes is Uninitialized; IngressNotConfigured means no net-istio
+    ([Evidence("condition", "PredictorReady=Unknown Uninitialized: Waiting for load balancer to be ready",
+               "Uninitialized")], "gateway-not-ready", "Istio gateway"),
+    ([Evidence("condition", "RoutesReady=Unknown Uninitialized: Waiting for load balancer to be ready",
+               "Uninitialized")], "gateway-not-ready", "Istio gateway"),
     ([Evidence("condition", "PredictorReady=Unknown IngressNotConfigured: Ingress has not yet been reconciled.",
-               "IngressNotConfigured")], "ingress-not-configured", "Knative net-istio / Istio gateway"),
+               "IngressNotConfigured")], "net-istio-not-running", "Knative net-istio"),
     ([Evidence("url", "http://sklearn-iris.kserve-test.svc.cluster.local")], "cluster-local-domain",
      "Knative domain"),
     ([Evidence("pod", "kserve-container ImagePullBackOff: Back-off pulling image", "ImagePullBackOff", "pod p/k")],
      "image-pull", "image pull"),
     ([Evidence("pod", "kserve-container last terminated: OOMKilled (exit code 137)", "OOMKilled", "pod p/k")],
      "out-of-memory", "resources"),
+    # the reason is on the Revision only; KServe also reports the crash as ModelLoadFailed, which is not storage
+    ([Evidence("condition", 'PredictorConfigurationReady=False RevisionFailed: Revision "r" failed with message: '
+               "Container failed with: .", "RevisionFailed"),
+      Evidence("revision", "Revision r Ready=False ExitCode137: Container failed with:", "ExitCode137", "Revision/r"),
+      Evidence("model", "ModelLoadFailed: ", "ModelLoadFailed")], "out-of-memory", "resources"),
 ])
 def test_evidence_maps_to_its_layer(evidence, expected_id, layer):
     assert first(*evidence)[:2] == (expected_id, layer)
@@ -70,6 +80,11 @@ def test_the_storage_failure_quotes_the_log_line_not_the_traceback_source():
 def test_a_log_line_of_another_container_is_not_a_storage_failure():
     evidence = [Evidence("log", FETCH, "", "pod p/kserve-container")]
     assert [f.id for f in diagnose(evidence, VALUES)] == []
+
+
+def test_exit_code_137_in_an_isvc_condition_message_is_not_taken_for_the_revision_reason():
+    evidence = [Evidence("condition", "PredictorReady=False RevisionFailed: ... ExitCode137", "RevisionFailed")]
+    assert "out-of-memory" not in [f.id for f in diagnose(evidence, VALUES)]
 
 
 def test_fix_text_is_filled_with_the_name():

@@ -24,6 +24,14 @@ def _no_ingress(lab) -> None:
     lab.knobs.ingress_ready = False
 
 
+def _no_net_istio(lab) -> None:
+    lab.knobs.net_istio_running = False
+
+
+def _model_needs_more_memory(lab) -> None:
+    lab.knobs.oom_memory_needed = "1Gi"  # manifests/isvc/inferenceservice.yaml limits it to 512Mi
+
+
 def _failing_storage(lab) -> None:
     lab.knobs.failing_storage_uris = {MISSING_URI}
 
@@ -64,8 +72,12 @@ CASES = [
     ("revision never starts (ProgressDeadlineExceeded)", {}, _short_progress_deadline, [], "scheduling",
      "more CPU and memory"),
     ("Knative not installed (ServerlessModeRejected)", {"knative": False}, None, [], "stack: knative", "kslab up"),
-    ("gateway not ready (IngressNotConfigured)", {}, _no_ingress, [], "Knative net-istio / Istio gateway",
-     "istio=ingressgateway"),
+    ("gateway not ready (Uninitialized: Waiting for load balancer)", {}, _no_ingress, [], "Istio gateway",
+     "kubectl get pods -n istio-system -l istio=ingressgateway"),
+    ("net-istio not running (IngressNotConfigured)", {}, _no_net_istio, [], "Knative net-istio",
+     "kubectl get pods -n knative-serving -l app=net-istio-controller"),
+    ("model server OOMKilled (Revision ExitCode137)", {}, _model_needs_more_memory, [], "resources",
+     "raise limits.memory"),
     ("KServe webhook has no endpoints", {}, _webhook_down, [], "stack: kserve", "kslab up"),
     ("API server unreachable", {}, _api_down, None, "API server", "kubeconfig"),
 ]

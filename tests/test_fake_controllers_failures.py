@@ -242,24 +242,6 @@ def test_serverless_mode_rejected_without_knative(sim_cluster: FakeCluster) -> N
            "available" in log
 
 
-def test_ingress_not_configured(sim_cluster: FakeCluster) -> None:
-    store = sim_cluster.store
-    install_and_wait(store, sim_cluster.controllers.settings, lean=True)
-    sim_cluster.controllers.settings.ingress_ready = False
-    store.create(ISVCS, NS, sklearn_iris())
-    isvc = isvc_where(sim_cluster, lambda o: (find_condition(o, "PredictorReady") or {}).get("reason") ==
-                      "IngressNotConfigured", "IngressNotConfigured")
-    cond = find_condition(isvc, "PredictorReady")
-    assert (cond["status"], cond["message"]) == ("Unknown", "Ingress has not yet been reconciled.")
-    assert find_condition(isvc, "PredictorRouteReady")["reason"] == "IngressNotConfigured"
-    ksvc = store.get(KSVCS, NS, "sklearn-iris-predictor")
-    assert (find_condition(ksvc, "Ready")["status"], find_condition(ksvc, "Ready")["reason"]) == \
-        ("Unknown", "IngressNotConfigured")
-    sim_cluster.controllers.settings.ingress_ready = None
-    sim_cluster.controllers.resync()
-    isvc_where(sim_cluster, lambda o: (find_condition(o, "Ready") or {}).get("status") == "True", "Ready")
-
-
 def test_pre_016_controller_refuses_standard_default(sim_cluster: FakeCluster) -> None:
     store = sim_cluster.store
     sim_cluster.controllers.settings.kserve_version = "0.15.2"

@@ -1,6 +1,7 @@
 """Collect the evidence about one InferenceService, layer by layer, and match it against the signatures.
 
-Walk: the API answer (when the apply failed) -> the ISVC's conditions and modelStatus -> its Events ->
+Walk: the API answer (when the apply failed) -> the ISVC's conditions and modelStatus -> the conditions of
+its Knative Revisions (Knative mode: the reason, e.g. ExitCode137, is only there) -> its Events ->
 the KServe controller's log lines about it -> its predictor pods (states, then the logs of the containers
 in trouble, storage-initializer first) -> the pods' Events -> status.url. Every read is best-effort: a
 diagnosis never hides the failure it explains.
@@ -92,6 +93,24 @@ def isvc_evidence(isvc: Obj | None, where: str) -> list[Evidence]:
     return out
 
 
+def revision_evidence(kube: Kube, name: str, namespace: str) -> list[Evidence]:
+    """Conditions that are not True of the ISVC's Knative Revisions, newest revision first. Active is left out:
+    a revision scaled to zero is Active=False/NoTraffic and healthy."""
+    revisions, _ = _safe(lambda: kube.list(R.KNATIVE_REVISION, namespace, label_selector=f"{ISVC_LABEL}={name}"),
+                         ([], ""))
+    revisions.sort(key=lambda r: str((r.get("metadata") or {}).get("creationTimestamp") or ""), reverse=True)
+    out = []
+    for revision in revisions:
+        rname = str((revision.get("metadata") or {}).get("name"))
+        for cond in conditions(revision):
+            if str(cond.get("status")) == "True" or cond.get("type") == "Active":
+                continue
+            detail = ": ".join(str(cond[k]) for k in ("reason", "message") if cond.get(k))
+            out.append(Evidence("revision", f"Revision {rname} {cond.get('type')}={cond.get('status')} {detail}"
+                                .strip(), str(cond.get("reason") or ""), f"Revision/{rname}"))
+    return out
+
+
 def _container_evidence(pod_name: str, status: Obj, init: bool) -> tuple[list[Evidence], bool]:
     """Evidence for one container status, and whether its log is worth reading."""
     name = str(status.get("name"))
@@ -162,6 +181,7 @@ def diagnose_isvc(kube: Kube, name: str, namespace: str, api_error: str | None =
         evidence.append(Evidence("api", api_error, "", f"InferenceService/{name}"))
     isvc = _safe(lambda: kube.find(R.INFERENCE_SERVICE, name, namespace), None)
     evidence += isvc_evidence(isvc, f"InferenceService/{name}")
+    evidence += revision_evidence(kube, name, namespace)
     evidence += event_evidence(kube, namespace, name, "InferenceService")
     evidence += controller_evidence(kube, name)
     pods, _ = _safe(lambda: kube.list(R.POD, namespace, label_selector=f"{ISVC_LABEL}={name}"), ([], ""))

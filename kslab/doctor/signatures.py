@@ -16,7 +16,7 @@ from kslab.errors import ConfigError
 from kslab.paths import manifests_dir
 from kslab.stack.components import fill
 
-SOURCES = ("api", "condition", "model", "event", "controller", "pod", "log", "url")
+SOURCES = ("api", "condition", "revision", "model", "event", "controller", "pod", "log", "url")
 
 
 @dataclass(frozen=True)

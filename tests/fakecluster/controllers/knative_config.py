@@ -2,7 +2,7 @@
 
 Presence and readiness are decided from the objects an install leaves behind (the controller
 Deployment in knative-serving, a KnativeServing CR, the ksvc CRD), unless the test forces them
-through ``settings.knative_installed`` / ``settings.ingress_ready``.
+through ``settings.knative_installed`` / ``settings.ingress_ready`` / ``settings.net_istio_running``.
 """
 
 from __future__ import annotations
@@ -55,11 +55,21 @@ def knative_running(store: Store, settings: ControllerSettings) -> bool:
 
 
 def ingress_ready(store: Store, settings: ControllerSettings) -> bool:
-    """Can net-istio probe the gateway? False -> routes stay IngressNotConfigured."""
+    """Do net-istio's probes of the Istio gateway pods succeed? False -> the KIngress (and so the Route) stays
+    Unknown/Uninitialized, "Waiting for load balancer to be ready"."""
     if settings.ingress_ready is not None:
         return settings.ingress_ready
     gateway = find_deployment(store, ISTIO_NS, "istio-ingressgateway")
     return gateway is None or deployment_available(gateway)
+
+
+def net_istio_running(store: Store, settings: ControllerSettings) -> bool:
+    """Is net-istio's controller reconciling KIngresses? False -> the KIngress never gets a Ready condition and the
+    Route says IngressNotConfigured."""
+    if settings.net_istio_running is not None:
+        return settings.net_istio_running
+    controller = find_deployment(store, KNATIVE_NS, "net-istio-controller")
+    return controller is None or deployment_available(controller)
 
 
 def knative_domain(store: Store) -> str:

@@ -6,7 +6,9 @@ container + queue-proxy with ports 8022/9090/9091/8012/8112), PodAutoscaler <rev
 <rev> (80->8012) and <rev>-private. Scale is owned by the autoscaler stand-in; the Deployment is
 created with the initial scale. Revision conditions: ResourcesAvailable, ContainerHealthy, Ready
 (Unknown/Deploying until a pod is ready; False/ProgressDeadlineExceeded when the Deployment times
-out) and Active (Info).
+out; ContainerHealthy and Ready False with reason ExitCode<n> while no pod is ready and a user container of
+the first pod has terminated before, as knative/serving@knative-v1.21.1
+pkg/reconciler/revision/reconcile_resources.go does) and Active (Info).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from ..resources import DEPLOYMENTS, PODAUTOSCALERS, SERVICES
+from ..resources import DEPLOYMENTS, PODAUTOSCALERS, PODS, SERVICES
 from ..store import Event
 from .common import annotations_of, ensure, find_condition, is_deleting, labels_of, set_status
 from .conditions import ConditionSet, find
@@ -51,13 +53,16 @@ def pod_labels(revision: Obj) -> dict[str, str]:
 
 class RevisionReconciler(Reconciler):
     name = "revision"
-    watches = (REVISIONS.key, "apps/deployments", PODAUTOSCALERS.key)
+    watches = (REVISIONS.key, "apps/deployments", PODAUTOSCALERS.key, "/pods")
 
     def requests_for(self, event: Event) -> Iterable[Request]:
         if event.key == self.primary:
             return super().requests_for(event)
         if knative_controller_event(event):
             return list(self.resync())
+        if event.key == "/pods":
+            revision = labels_of(event.object).get("serving.knative.dev/revision")
+            return [(event.namespace, revision)] if revision else ()
         refs = (event.object["metadata"].get("ownerReferences") or [])
         return [(event.namespace, str(r["name"])) for r in refs if r.get("kind") == "Revision"]
 
@@ -134,6 +139,19 @@ class RevisionReconciler(Reconciler):
             svc["spec"].pop("selector")
         ensure(self.store, SERVICES, rev["metadata"]["namespace"], svc, owner=rev, manager=MANAGER)
 
+    def _exited_container(self, rev: Obj) -> tuple[int, str] | None:
+        """(exit code, message) of the first pod's user container that terminated before, if any."""
+        pods, _ = self.store.list(PODS, rev["metadata"]["namespace"],
+                                  label_selector=f"serving.knative.dev/revision={rev['metadata']['name']}")
+        pods = [p for p in pods if not is_deleting(p)]
+        if not pods:
+            return None
+        for cs in (pods[0].get("status") or {}).get("containerStatuses") or []:
+            last = (cs.get("lastState") or {}).get("terminated")
+            if cs.get("name") != "queue-proxy" and last:
+                return int(last.get("exitCode") or 0), str(last.get("message") or "")
+        return None
+
     def _status(self, rev: Obj, dep: Obj, pa: Obj) -> None:
         status = copy.deepcopy(rev.get("status") or {})
         REV_STATUS.initialize(status)
@@ -141,7 +159,14 @@ class RevisionReconciler(Reconciler):
         ready = int(dstatus.get("readyReplicas") or 0)
         was_ready = (find(status.get("conditions"), "ResourcesAvailable") or {}).get("status") == "True"
         progressing = find_condition(dep, "Progressing") or {}
-        if ready > 0 or was_ready:
+        exited = self._exited_container(rev) if ready == 0 else None
+        if ready > 0:
+            REV_STATUS.mark_true(status, "ResourcesAvailable")
+            REV_STATUS.mark_true(status, "ContainerHealthy")
+        elif exited is not None:
+            code, message = exited
+            REV_STATUS.mark_false(status, "ContainerHealthy", f"ExitCode{code}", f"Container failed with: {message}")
+        elif was_ready:
             REV_STATUS.mark_true(status, "ResourcesAvailable")
             REV_STATUS.mark_true(status, "ContainerHealthy")
         elif progressing.get("reason") == "ProgressDeadlineExceeded":

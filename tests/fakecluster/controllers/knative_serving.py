@@ -4,8 +4,13 @@ A Configuration stamps out Revision <config>-<5-digit generation> only when its 
 (the generation bumps only on spec changes), so a traffic-only change to the ksvc makes no
 revision (facts §8). The Route resolves ``latestRevision`` targets to the Configuration's
 latestReadyRevisionName, publishes tag URLs (http://<tag>-<route>.<ns>.<domain>), and reports
-AllTrafficAssigned / IngressReady / CertificateProvisioned with Knative's reasons (RevisionMissing,
-IngressNotConfigured). Nothing is reconciled while Knative's controller is not running.
+AllTrafficAssigned / IngressReady / CertificateProvisioned with Knative's reasons (RevisionMissing, ...).
+IngressReady copies the KIngress's Ready condition (knative/serving@knative-v1.21.1
+pkg/apis/serving/v1/route_lifecycle.go): while net-istio is not running the KIngress has no Ready condition,
+so the Route says Unknown/IngressNotConfigured; while the gateway pods fail net-istio's probes the KIngress is
+Unknown/Uninitialized "Waiting for load balancer to be ready" (knative/networking
+pkg/apis/networking/v1alpha1/ingress_lifecycle.go) and the Route copies that. Nothing is reconciled while
+Knative's controller is not running.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from ..store import Event
 from .common import ensure, is_deleting, labels_of, owner_requests, set_status, with_owner
 from .conditions import ConditionSet, find
 from .framework import Reconciler, Request
-from .knative_config import ingress_ready, knative_domain, knative_running
+from .knative_config import ingress_ready, knative_domain, knative_running, net_istio_running
 
 Obj = dict[str, Any]
 MANAGER = "controller"
@@ -173,7 +178,8 @@ class RouteReconciler(Reconciler):
         if event.key == REVISIONS.key:
             cfg = labels_of(event.object).get("serving.knative.dev/configuration")
             return [(event.namespace, cfg)] if cfg else ()
-        if event.object["metadata"]["name"] == "istio-ingressgateway" or knative_controller_event(event):
+        if event.object["metadata"]["name"] in ("istio-ingressgateway", "net-istio-controller") \
+                or knative_controller_event(event):
             return list(self.resync())
         return ()
 
@@ -192,11 +198,14 @@ class RouteReconciler(Reconciler):
             ROUTE_STATUS.mark_true(status, "AllTrafficAssigned")
             ROUTE_STATUS.mark_true(status, "CertificateProvisioned", "TLSNotEnabled",
                                    "external-domain-tls is not enabled")
-            if ingress_ready(self.store, self.settings):
-                ROUTE_STATUS.mark_true(status, "IngressReady")
-            else:
+            if not net_istio_running(self.store, self.settings):
                 ROUTE_STATUS.mark_unknown(status, "IngressReady", "IngressNotConfigured",
                                           "Ingress has not yet been reconciled.")
+            elif not ingress_ready(self.store, self.settings):
+                ROUTE_STATUS.mark_unknown(status, "IngressReady", "Uninitialized",
+                                          "Waiting for load balancer to be ready")
+            else:
+                ROUTE_STATUS.mark_true(status, "IngressReady")
         else:
             ROUTE_STATUS.mark(status, "AllTrafficAssigned", *problem)
         status["observedGeneration"] = route["metadata"].get("generation", 1)

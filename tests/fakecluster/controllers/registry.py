@@ -17,13 +17,15 @@ from .knative_revisions import RevisionReconciler
 from .knative_serving import ConfigurationReconciler, RouteReconciler, ServiceReconciler
 from .kserve_isvc import InferenceServiceReconciler
 from .kserve_webhook import KServeWebhooks, WebhookEndpointsReconciler
+from .oom import OomKiller
 from .pods import PodLifecycle
 
 if TYPE_CHECKING:
     from .manager import ControllerManager
 
 RECONCILERS: tuple[type[Reconciler], ...] = (
-    PodLifecycle, ReplicaSetReconciler, DeploymentReconciler, EndpointsReconciler, HorizontalPodAutoscalerReconciler,
+    PodLifecycle, OomKiller, ReplicaSetReconciler, DeploymentReconciler, EndpointsReconciler,
+    HorizontalPodAutoscalerReconciler,
     KnativeServingReconciler, ServiceReconciler, ConfigurationReconciler, RouteReconciler, RevisionReconciler,
     AutoscalerReconciler, InferenceServiceReconciler, WebhookEndpointsReconciler, JobReconciler,
 )

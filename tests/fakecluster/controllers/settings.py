@@ -43,6 +43,8 @@ class ControllerSettings:
     webhook_warmup: float = 0.0  # after the controller becomes Available the webhook still refuses this long
     knative_installed: bool | None = None  # None: detect (Deployment knative-serving/controller, KnativeServing, CRD)
     ingress_ready: bool | None = None  # None: ready unless istio-ingressgateway exists and is not Available
+    net_istio_running: bool | None = None  # None: running unless knative-serving/net-istio-controller is not Available
+    oom_memory_needed: str | None = None  # a kserve-container with limits.memory below this is OOMKilled (exit 137)
     failing_storage_uris: set[str] = field(default_factory=set)  # storage-initializer exits 1 for these URIs
     leave_ksvc_on_delete: bool = False  # deleting an ISVC orphans its Knative Services (kserve/kserve#4194-like)
 
