@@ -20,7 +20,7 @@ def test_defaults(tmp_path):
     assert settings.namespace == "kserve-test"
     assert settings.kserve_version == "0.20.0"
     assert settings.mode == "knative"
-    assert settings.timeouts.deploy == 300
+    assert settings.timeouts.deploy == 600
 
 
 def test_precedence_file_env_flags(tmp_path):

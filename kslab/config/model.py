@@ -50,7 +50,10 @@ class Timeouts:
     """Seconds each kind of wait may take."""
 
     install: int = field(default=600, metadata={"min": 1})
-    deploy: int = field(default=300, metadata={"min": 1})
+    # 600 s as KServe's SDK waits for an InferenceService (kserve/kserve@v0.20.0:python/kserve/kserve/api/
+    # kserve_client.py wait_isvc_ready) and Knative's default progress-deadline (knative/serving
+    # config/core/configmaps/deployment.yaml): a first image pull on a kind node can take minutes.
+    deploy: int = field(default=600, metadata={"min": 1})
     request: int = field(default=30, metadata={"min": 1})
 
 

@@ -35,7 +35,7 @@ class DeployRequest:
     storage_uri: str | None = None
     model_dir: Path | None = None
     s3: S3Options | None = None
-    timeout: float = 300.0
+    timeout: float = 600.0  # as Timeouts.deploy
     lint: bool = True
 
     def validate(self) -> DeployRequest:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 ProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube, existing or local.",
                                                     show_default=False)]
 TimeoutOption = Annotated[float | None, typer.Option("--timeout", help="Seconds to wait (default: timeouts.deploy, "
-                                                     "300).", show_default=False)]
+                                                     "600).", show_default=False)]
 
 
 def _local_only(flags: dict[str, Any]) -> None:
