@@ -110,7 +110,7 @@ def test_up_status_rerun_down_on_kind(lab_env, capsys, tmp_path):
     record = json.loads(Path(summary["run_record"]).read_text())
     assert record["result"] == "ok"
     assert [s["name"] for s in record["steps"]] == ["preflight", "cluster", "kubernetes-version", "stack",
-                                                     "lab-namespace"]
+                                                     "lab-namespace", "images"]
     assert all(s["result"] == "ok" and s["duration_s"] >= 0 for s in record["steps"])
     stack_step = record["steps"][3]["observations"]["components"]
     assert {c["name"]: c["expected_version"] for c in stack_step}["kserve"] == "v0.20.0"

@@ -26,8 +26,8 @@ def _pods(cluster: FakeCluster, ns: str, selector: str) -> list[dict]:
 
 def test_deployment_becomes_available_with_named_owned_running_pods(sim_cluster: FakeCluster) -> None:
     ensure_namespace(sim_cluster.store, "cert-manager")
-    sim_cluster.store.create(DEPLOYMENTS, "cert-manager",
-                             deployment("cert-manager-webhook", {"app": "webhook"}, "quay.io/jetstack/w:v1.17.0"))
+    sim_cluster.store.create(DEPLOYMENTS, "cert-manager", deployment(
+        "cert-manager-webhook", {"app": "webhook"}, "quay.io/jetstack/cert-manager-webhook:v1.17.0"))
     dep = wait_for(lambda: _available(sim_cluster, "cert-manager", "cert-manager-webhook"), 2, "Available")
     status = dep["status"]
     assert (status["replicas"], status["readyReplicas"], status["availableReplicas"], status["updatedReplicas"]) == \

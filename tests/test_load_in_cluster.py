@@ -20,7 +20,6 @@ from kslab.load.plan import build_plan
 from kslab.load.podresult import RESULT_PREFIX, merge_results, merge_series, parse_result_line, result_line
 from tests.deploy_support import NAME, NS, kslab, lab_fixture  # noqa: F401  (fixture registration)
 from tests.fakecluster.controllers.lab import wait_for
-from tests.fakecluster.resources import PODS
 from tests.load_in_cluster_support import (
     broken_image,
     cluster_host,
@@ -55,8 +54,9 @@ def _plan(**flags):
 
 # -- end to end ---------------------------------------------------------------------------------------------
 
-def test_three_pods_share_the_plan_and_their_results_merge_exactly(lab, model, server, capsys):
+def test_three_pods_share_the_plan_and_their_results_merge_exactly(lab, model, server, capsys, monkeypatch):
     serve_model_from(lab, model, f"http://127.0.0.1:{server.port}")
+    monkeypatch.setenv("KSLAB_LOAD__IMAGE", DEFAULT_IMAGE)  # an existing cluster pulls what load.image names
     since = lab.store.resource_version
     code, out, err = kslab(capsys, "load", NAME, "--in-cluster", "--pods", "3", "-n", "301", "-c", "6", "-o", "json")
     assert code == ExitCode.OK, err
@@ -130,29 +130,50 @@ def test_ctrl_c_while_waiting_deletes_the_job_and_stops_its_pods(lab, model, ser
     wait_for(lambda: worker_processes() == [], 5, "the node to stop the deleted pods' generators")
 
 
-def test_a_pod_that_cannot_pull_its_image_fails_the_run_at_once(lab, model):
-    kube = Kube(str(lab.cluster.kubeconfig_path))  # no image loaded on the node: the test plays the kubelet
+def test_a_pod_whose_image_is_not_on_the_node_fails_the_run_naming_image_pull_back_off(lab, model):
+    kube = Kube(str(lab.cluster.kubeconfig_path))  # nothing loaded on the node: the fake kubelet cannot pull it
+    image = "kslab/load:not-loaded"
     load = InClusterLoad(NS, NAME, f"http://{cluster_host(model)}/v1/models/{NAME}:predict", b"{}",
-                         pod_plan(_plan(duration="60s", concurrency=2), 2), "registry.invalid/kslab-load:nope",
-                         pod_check_s=0.2)
-    message = 'failed to pull image "registry.invalid/kslab-load:nope": not found'
-
-    def image_pull_back_off(text):
-        if "2 active" not in text:
-            return
-        for pod in lab.store.list(PODS, NS, label_selector="job-name")[0]:
-            def waiting(obj):
-                obj["status"]["phase"] = "Pending"
-                for status in obj["status"].get("containerStatuses") or []:
-                    status["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": message}}
-            wait_for(lambda p=pod: lab.store.get(PODS, NS, p["metadata"]["name"])["status"].get("phase") == "Running",
-                     2, "the pod to start")
-            lab.store.mutate(PODS, NS, pod["metadata"]["name"], waiting, subresource="status")
-
+                         pod_plan(_plan(duration="60s", concurrency=2), 2), image, pod_check_s=0.2,
+                         provider="kind", cluster="lab")
     with pytest.raises(CheckFailed) as failed:
-        run_in_cluster(kube, load, image_pull_back_off)
-    assert "cannot start: ImagePullBackOff" in str(failed.value) and message in str(failed.value)
+        run_in_cluster(kube, load)
+    message = str(failed.value)
+    assert "cannot start: " in message and "ImagePullBackOff" in message and f"for image {image}" in message
+    assert 'failed to pull and unpack image "docker.io/kslab/load:not-loaded"' in message
+    assert failed.value.hint.startswith("'kslab up' builds and loads kslab's images, or load it yourself: "
+                                        f"kind load docker-image {image} --name lab")
     assert jobs_left(lab) == [] and job_pods_left(lab) == []
+
+
+def test_an_unloaded_image_on_an_existing_cluster_says_to_push_it_and_set_load_image(lab, model, capsys):
+    code, _, err = kslab(capsys, "load", NAME, "--in-cluster", "--image", "kslab/load:not-loaded", "-n", "4",
+                         "-c", "1")
+    assert code == ExitCode.CHECK_FAILED, err
+    assert "ImagePullBackOff" in err and "kslab/load:not-loaded" in err
+    assert "hint: push the image to a registry the cluster can pull from and set load.image" in err
+    assert jobs_left(lab) == []
+
+
+def test_an_existing_cluster_without_load_image_is_a_one_line_usage_error(lab, model, capsys):
+    code, _, err = kslab(capsys, "load", NAME, "--in-cluster", "-n", "4", "-c", "1")
+    assert code == ExitCode.USAGE, err
+    [error] = [line for line in err.splitlines() if line.startswith("error:")]
+    assert error == ("error: load.image is not set: kslab cannot load its kslab/load image onto an existing "
+                     "cluster's nodes")
+    assert "push it to a registry the cluster can pull from, and set load.image in kslab.yaml" in err
+    assert jobs_left(lab) == []
+
+
+def test_job_pods_are_found_by_the_job_controllers_batch_label(lab, model, server):
+    serve_model_from(lab, model, f"http://127.0.0.1:{server.port}")
+    kube = Kube(str(lab.cluster.kubeconfig_path))
+    load = InClusterLoad(NS, NAME, f"http://{cluster_host(model)}/v1/models/{NAME}:predict", b"{}",
+                         pod_plan(_plan(requests=4, concurrency=1), 1), DEFAULT_IMAGE)
+    result = run_in_cluster(kube, load)
+    assert result["requests"] == 4
+    pod_lists = [r.path for r in lab.cluster.server.requests("GET", f"/api/v1/namespaces/{NS}/pods?")]
+    assert pod_lists and all("labelSelector=batch.kubernetes.io/controller-uid%3D" in p for p in pod_lists)
 
 
 def test_the_model_must_be_ready_and_flags_must_fit(lab, capsys):

@@ -110,6 +110,12 @@ def bring_up(settings: Settings, record: RunRecord, *, observer: Observer | None
         _expose_gateway_on_kind(kube)
     with record.step("lab-namespace", namespace=settings.namespace):
         ensure_namespace(kube, settings.namespace)
+    nodes = provider.node_images()
+    if nodes is not None:
+        from kslab.lab.images import put_images
+
+        with record.step("images", kserve=release.kserve) as obs:
+            obs.update(put_images(settings, nodes, release.kserve, lambda line: observe("images", "image", line)))
     return UpResult(access, provider.provider, provider.name, created, server, results, checks)
 
 

@@ -34,11 +34,12 @@ def load_in_cluster(settings: Settings, name: str, *, protocol: str, body: bytes
                     on_status: StatusSink | None = None) -> dict[str, Any]:
     """Run ``plan`` (already split into pods, kslab.load.jobspec.pod_plan) as a Job; the merged result.
 
-    ``image`` None: ``load.image`` from the settings, else the default ghcr.io/kslab/kslab-load:<version>.
+    ``image`` None: ``load.image`` from the settings, else kslab's own load image, which kslab builds and loads
+    onto a kind/minikube node now (kslab.lab.images); an existing cluster needs ``load.image`` (UsageError).
     """
     from kslab.kube.client import Kube
+    from kslab.lab.images import kslab_image_for
     from kslab.load.incluster import InClusterLoad, run_in_cluster
-    from kslab.load.jobspec import DEFAULT_IMAGE
     from kslab.portforward.endpoints import read_ready_isvc, runtime_protocols
     from kslab.providers.registry import cluster_access
 
@@ -52,6 +53,9 @@ def load_in_cluster(settings: Settings, name: str, *, protocol: str, body: bytes
     if protocol not in protocols:
         raise UsageError(f"InferenceService {settings.namespace}/{name} does not serve protocol {protocol}",
                          f"use --protocol {protocols[0]}")
-    load = InClusterLoad(namespace=settings.namespace, model=name, url=cluster_url(isvc, protocol), body=body,
-                         plan=plan, image=image or settings.load.image or DEFAULT_IMAGE)
+    url = cluster_url(isvc, protocol)
+    chosen = image or settings.load.image or kslab_image_for(settings, "load", on_status)
+    load = InClusterLoad(namespace=settings.namespace, model=name, url=url, body=body, plan=plan, image=chosen,
+                         provider=settings.provider, cluster=settings.cluster_name if settings.provider == "kind"
+                         else settings.minikube.profile)
     return run_in_cluster(kube, load, on_status)

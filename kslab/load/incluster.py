@@ -37,7 +37,8 @@ from kslab.load.podresult import merge_results, parse_result_line
 Obj = dict[str, Any]
 StatusSink = Callable[[str], None]
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
-CONTROLLER_UID_LABEL = "controller-uid"  # set on Job pods by every Kubernetes version (plus the batch.* one)
+# The Job controller's pod label since Kubernetes 1.27 (the unprefixed "controller-uid" is the legacy copy).
+CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid"
 SUCCESS = ("Complete", "SuccessCriteriaMet")
 FAILURE = ("Failed", "FailureTarget")
 LOG_TAIL_LINES = 15
@@ -60,6 +61,8 @@ class InClusterLoad:
     image: str
     startup_allowance_s: float = STARTUP_ALLOWANCE_S
     pod_check_s: float = POD_CHECK_S  # how often pods are checked for a start that cannot succeed
+    provider: str = "existing"  # where the cluster came from: it decides how to get an image onto its nodes
+    cluster: str = "kslab"  # kind cluster name / minikube profile
 
 
 def finished(job: Obj | None) -> bool:
@@ -118,20 +121,35 @@ def _wait(kube: Kube, load: InClusterLoad, name: str, uid: str, timeout: float,
                 seen = exc.message.split("; last seen: ", 1)[-1]
                 raise WaitTimeout(f"timed out after {timeout:g}s waiting for {JOB.describe(name, load.namespace)} "
                                   f"to finish (Complete or Failed); last seen: {seen}", exc.hint) from None
-        _check_pods_can_start(_pods(kube, load.namespace, uid))
+        _check_pods_can_start(_pods(kube, load.namespace, uid), load)
 
 
-def _check_pods_can_start(pods: list[Obj]) -> None:
+def image_fix(image: str, provider: str, cluster: str) -> str:
+    """How to get ``image`` onto the nodes of a ``provider`` cluster."""
+    if provider == "kind":
+        return (f"'kslab up' builds and loads kslab's images, or load it yourself: kind load docker-image {image} "
+                f"--name {cluster}; see docs/in-cluster-load.md")
+    if provider == "minikube":
+        return (f"'kslab up' builds and loads kslab's images, or load it yourself: minikube image load {image} "
+                f"-p {cluster}; see docs/in-cluster-load.md")
+    return ("push the image to a registry the cluster can pull from and set load.image (or pass --image); "
+            "see docs/in-cluster-load.md")
+
+
+def _check_pods_can_start(pods: list[Obj], load: InClusterLoad) -> None:
     """CheckFailed naming the first pod whose container waits for a reason that does not fix itself."""
     for pod in pods:
         for status in (pod.get("status") or {}).get("containerStatuses") or []:
             waiting = (status.get("state") or {}).get("waiting") or {}
             if waiting.get("reason") in STUCK_REASONS:
                 meta = pod["metadata"]
-                raise CheckFailed(f"load pod {meta['name']} cannot start: {waiting['reason']}: "
-                                  f"{waiting.get('message') or status.get('image', '')}",
-                                  "build the load image and load it onto the nodes (kind load docker-image), or "
-                                  "pass --image; see docs/in-cluster-load.md")
+                image = status.get("image") or load.image
+                reason = waiting["reason"]
+                if reason == "ErrImagePull":
+                    reason = "ErrImagePull (then ImagePullBackOff)"
+                raise CheckFailed(f"load pod {meta['name']} cannot start: {reason} for image {image}: "
+                                  f"{waiting.get('message') or 'no detail'}",
+                                  image_fix(image, load.provider, load.cluster))
 
 
 def _reporter(on_status: StatusSink | None) -> Callable[[Obj | None], None]:

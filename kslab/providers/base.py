@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from kslab.providers.images import NodeImages
 
 LineSink = Callable[[str], None]
 
@@ -31,3 +34,5 @@ class Provider(Protocol):
     def created_by_kslab(self) -> bool: ...
 
     def access(self) -> ClusterAccess: ...
+
+    def node_images(self) -> NodeImages | None: ...  # None: kslab cannot put images on this cluster's nodes

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kslab.config.model import Settings
 from kslab.errors import UsageError
 from kslab.providers.base import ClusterAccess, LineSink
+from kslab.providers.images import NodeImages
 
 
 class ExistingCluster:
@@ -30,3 +31,6 @@ class ExistingCluster:
 
     def access(self) -> ClusterAccess:
         return ClusterAccess(self.settings.kubeconfig, self.settings.context)
+
+    def node_images(self) -> NodeImages | None:
+        return None  # its nodes pull from registries only

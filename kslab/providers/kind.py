@@ -12,6 +12,7 @@ from kslab.config.model import Settings
 from kslab.errors import CheckFailed
 from kslab.paths import manifests_dir
 from kslab.providers.base import ClusterAccess, LineSink
+from kslab.providers.images import KindImages
 from kslab.providers.state import CreatedClusterProvider, ProviderState
 from kslab.stack.versions import StackRelease
 from kslab.util.atomic import write_text
@@ -70,6 +71,9 @@ class KindProvider(CreatedClusterProvider):
                 raise CheckFailed(f"kind load docker-image {image} failed: {loaded.last_error_line()}",
                                   f"pull it first: docker pull {image}")
         return self.access()
+
+    def node_images(self) -> KindImages:
+        return KindImages(self.name, self.settings.timeouts.install)
 
     def delete(self, on_line: LineSink | None = None) -> None:
         result = run_tool("kind", ["delete", "cluster", "--name", self.name, "--kubeconfig", str(self.kubeconfig)],

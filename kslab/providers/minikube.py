@@ -7,6 +7,7 @@ import json
 from kslab.config.model import Settings
 from kslab.errors import CheckFailed
 from kslab.providers.base import ClusterAccess, LineSink
+from kslab.providers.images import MinikubeImages
 from kslab.providers.state import CreatedClusterProvider, ProviderState
 from kslab.stack.versions import StackRelease
 from kslab.util.process import run_tool
@@ -49,6 +50,9 @@ class MinikubeProvider(CreatedClusterProvider):
                               f"see 'minikube logs -p {self.name}'")
         self.remember_created()
         return self.access()
+
+    def node_images(self) -> MinikubeImages:
+        return MinikubeImages(self.name, self.settings.timeouts.install, self._env())
 
     def delete(self, on_line: LineSink | None = None) -> None:
         result = run_tool("minikube", ["delete", "-p", self.name], timeout=self.settings.timeouts.install,

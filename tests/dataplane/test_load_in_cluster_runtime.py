@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from kslab.exitcodes import ExitCode
+from kslab.load.jobspec import DEFAULT_IMAGE
 from tests.dataplane.conftest import MODEL
 from tests.deploy_support import kslab, lab_fixture  # noqa: F401  (fixture registration)
 from tests.fakecluster.controllers.lab import wait_for
@@ -22,7 +23,8 @@ def test_in_cluster_pods_load_the_real_model_server_and_it_counts_every_request(
     isvc = ready_model(lab)
     serve_model_from(lab, isvc, iris_runtime.url)
     before = predict_count(iris_runtime.url)
-    code, out, err = kslab(capsys, "load", MODEL, "--in-cluster", "--pods", "2", "-n", "60", "-c", "4", "-o", "json")
+    code, out, err = kslab(capsys, "load", MODEL, "--in-cluster", "--pods", "2", "-n", "60", "-c", "4", "-o", "json",
+                           "--image", DEFAULT_IMAGE)  # an existing cluster: the image the node was given
     assert code == ExitCode.OK, err
     data = json.loads(out)
     assert (data["requests"], data["ok"], data["error_total"], data["latency"]["count"]) == (60, 60, 0, 60)

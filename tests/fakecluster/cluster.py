@@ -9,12 +9,14 @@ and where ``pods/<pod>:<port>/proxy/...`` requests are forwarded.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .crd_validation import CrdValidation
 from .resources import by_key
 from .store import Store
 
@@ -27,6 +29,8 @@ class NodeRuntime:
     proxies: dict[tuple[str, str, int], str] = field(default_factory=dict)  # (ns, pod, port) -> base URL
     images: dict[str, str] = field(default_factory=dict)  # image loaded on the node -> its local bin dir
     services: dict[str, str] = field(default_factory=dict)  # cluster DNS host -> local base URL
+    present: set[str] = field(default_factory=set)  # images on the node that run as simulated containers
+    image_sources: list[Callable[[], Iterable[str]]] = field(default_factory=list)  # e.g. fake kind's loads
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def append_log(self, namespace: str, pod: str, container: str, text: str) -> None:
@@ -51,6 +55,21 @@ class NodeRuntime:
         (controllers/container_runs.py)."""
         with self.lock:
             self.images[image] = bin_dir
+
+    def add_image(self, image: str) -> None:
+        """An image on the node whose pods are simulated (not run): what ``kind load`` of any image gives."""
+        with self.lock:
+            self.present.add(image)
+
+    def has_image(self, image: str) -> bool:
+        """On the node: loaded here, or by a fake tool whose state ``image_sources`` reads (names normalised)."""
+        from .controllers.image_pulls import full_reference
+
+        with self.lock:
+            local, sources = [*self.images, *self.present], list(self.image_sources)
+        wanted = full_reference(image)
+        return any(full_reference(ref) == wanted for ref in local) or any(
+            full_reference(ref) == wanted for source in sources for ref in source())
 
     def image_bin(self, image: str) -> str | None:
         with self.lock:
@@ -81,7 +100,16 @@ class FakeCluster:
         self._want_controllers = controllers
         self.controllers: Any = None
         self._server: Any = None
+        # CRD schemas (pruning, 422 Invalid) for the KServe version the controllers run; without controllers
+        # `kserve_version` (None: crd_validation.DEFAULT_KSERVE) picks the CRDs
+        self.kserve_version: str | None = None
+        self.crds = CrdValidation(self._crd_version)
+        self.store.admission.extend(self.crds.hooks())
         self._seed()
+
+    def _crd_version(self) -> str | None:
+        settings = getattr(self.controllers, "settings", None)
+        return settings.kserve_version if settings is not None else self.kserve_version
 
     def _seed(self) -> None:
         for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):

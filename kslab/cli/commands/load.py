@@ -44,8 +44,8 @@ def load(
                                              "inside the cluster, against the model's cluster-internal URL.",
                                              show_default=False)] = False,
     pods: Annotated[int | None, _opt("--in-cluster: generator pods sharing the plan (default 1).")] = None,
-    image: Annotated[str | None, _opt("--in-cluster: generator image (default load.image, else "
-                                      "ghcr.io/kslab/kslab-load:<version>).")] = None,
+    image: Annotated[str | None, _opt("--in-cluster: generator image (default load.image; on kind/minikube "
+                                      "kslab builds and loads kslab/load:<version>).")] = None,
     provider: Annotated[str | None, _opt("kind, minikube, existing or local.", "--provider")] = None,
     output: OutputOption = None,
 ) -> None:
@@ -130,7 +130,7 @@ def _run_in_cluster(cli: CliContext, settings: Any, name: str, protocol: str, pa
     from kslab.load.jobspec import DEFAULT_IMAGE, pod_plan
 
     split = pod_plan(plan, pods)
-    image = image or settings.load.image or DEFAULT_IMAGE
+    image = image or settings.load.image or None  # None: kslab's own image, built and loaded on kind/minikube
     body = payload if payload is not None else _sample(name, protocol)
     cli.err.print(f"load {name} in-cluster: {plan.mode}, {plan.connections} connections over {pods} pod(s)",
                   highlight=False, markup=False)
@@ -141,7 +141,8 @@ def _run_in_cluster(cli: CliContext, settings: Any, name: str, protocol: str, pa
     def drive() -> dict[str, Any]:
         return load_in_cluster(settings, name, protocol=protocol, body=body, plan=split, image=image,
                                on_status=status)
-    return _recorded(cli, settings, name, split, output, drive, in_cluster={"pods": pods, "image": image})
+    return _recorded(cli, settings, name, split, output, drive,
+                     in_cluster={"pods": pods, "image": image or DEFAULT_IMAGE})
 
 
 def _recorded(cli: CliContext, settings: Any, name: str, plan: Any, output: str | None,

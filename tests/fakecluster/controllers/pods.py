@@ -21,6 +21,7 @@ from .common import cpu_millis, is_deleting, memory_bytes
 from .conditions import put
 from .container_runs import ContainerRuns
 from .framework import Reconciler, Request
+from .image_pulls import ImagePulls
 
 Obj = dict[str, Any]
 SCHEDULER = "default-scheduler"
@@ -64,6 +65,7 @@ class PodLifecycle(Reconciler):
         self._bound: dict[str, tuple[str, int, int]] = {}  # pod uid -> (node, millicores, bytes)
         self._bound_loaded = False
         self.runs = ContainerRuns(mgr)  # run-to-completion pods of images loaded on the node really run
+        self.pulls = ImagePulls(mgr)  # images neither on the node nor published: ErrImagePull/ImagePullBackOff
 
     # -- dispatch ---------------------------------------------------------------------------
     def requests_for(self, event: Event) -> Iterable[Request]:
@@ -233,6 +235,13 @@ class PodLifecycle(Reconciler):
         container = pod["spec"]["initContainers"][index]
         started = now_rfc3339()
         if attempt == 0:
+            failure = self.pulls.failure(container)
+            if failure is not None:
+                if also is not None:
+                    self._update(namespace, name, uid, also)
+                self.pulls.hold(pod, "initContainerStatuses", index, failure,
+                                lambda: self._run_init(namespace, name, uid, index, attempt=0))
+                return
             self._container_events(pod, container, "initContainers", index)
 
         def running(obj: Obj) -> None:
@@ -319,6 +328,18 @@ class PodLifecycle(Reconciler):
             return
         started = now_rfc3339()
         containers = pod["spec"].get("containers") or []
+        blocked = [(i, f) for i, c in enumerate(containers) if (f := self.pulls.failure(c)) is not None]
+        if blocked:
+            def initialized(obj: Obj) -> None:
+                if also is not None:
+                    also(obj)
+                put(obj.setdefault("status", {}).setdefault("conditions", []), "Initialized", "True",
+                    extra={"lastProbeTime": None})
+            self._update(namespace, name, uid, initialized)
+            first, failure = blocked[0]
+            self.pulls.hold(pod, "containerStatuses", first, failure,
+                            lambda: self._start_apps(namespace, name, uid))
+            return
         runs = self.runs.claims(pod)
         for index, container in enumerate(containers):
             self._container_events(pod, container, "containers", index)

@@ -48,6 +48,13 @@ class ControllerSettings:
     failing_storage_uris: set[str] = field(default_factory=set)  # storage-initializer exits 1 for these URIs
     leave_ksvc_on_delete: bool = False  # deleting an ISVC orphans its Knative Services (kserve/kserve#4194-like)
 
+    # Image pulls (image_pulls.py): "published" = an image neither on the node nor published upstream fails
+    # to pull (ErrImagePull, then ImagePullBackOff); "any" = every image pulls.
+    image_pulls: str = "published"
+    public_images: set[str] = field(default_factory=lambda: {"busybox", "nginx", "python", "alpine"})
+    image_pull_backoff: float = 0.05  # ErrImagePull -> ImagePullBackOff, and the retry after it; doubles
+    image_pull_backoff_max: float = 1.0
+
     def delay(self, seconds: float) -> float:
         return max(0.0, seconds * self.time_scale)
 

@@ -2,7 +2,8 @@
 
 State file ``docker.json`` (see ``fixture.FakeTools``): ``up`` (daemon reachable), ``images`` (list of
 normalised references present locally), ``info`` (overrides for ``docker info`` fields such as NCPU,
-MemTotal, ServerVersion), ``unpullable`` (references whose pull fails). When the daemon is down every
+MemTotal, ServerVersion), ``unpullable`` (references whose pull fails), ``unbuildable`` (tags whose
+``docker build`` fails). When the daemon is down every
 command that needs the server prints Docker's "Cannot connect to the Docker daemon ..." to stderr and
 exits 1; ``docker --version`` is client-only and still works.
 """
@@ -353,7 +354,9 @@ def main(argv: list[str]) -> int:
         return cmd_image_inspect(rest)
     if command == "system" and rest[:1] == ["info"]:
         return cmd_info(rest[1:])
-    handler = COMMANDS.get(command)
+    from .docker_node import NODE_COMMANDS
+
+    handler = COMMANDS.get(command) or NODE_COMMANDS.get(command)
     if handler is None:
         err(f"docker: unknown command: docker {command}\n\nRun 'docker --help' for more information")
         return 1

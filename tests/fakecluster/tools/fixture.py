@@ -104,6 +104,20 @@ class FakeTools:
                               input=input, env={**os.environ, **self.env, **(env or {})})
 
 
+def loaded_images(state_dir: Path) -> list[str]:
+    """Every image the fake ``kind load docker-image`` / ``minikube image load`` put on a node."""
+    refs: list[str] = []
+    for tool, group in (("kind", "clusters"), ("minikube", "profiles")):
+        path = state_dir / f"{tool}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except ValueError:  # mid-write by a tool process: the next look sees it
+            continue
+        key = "loaded_images" if tool == "kind" else "images"
+        refs += [ref for entry in (data.get(group) or {}).values() for ref in entry.get(key) or []]
+    return refs
+
+
 @pytest.fixture
 def fake_tools(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTools]:
     """Fake kind/minikube/docker/helm/kubectl on PATH, all pointing at ``fake_cluster``."""
@@ -122,6 +136,7 @@ def fake_tools(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.Mo
         shim = bin_dir / tool
         shim.write_text(_shim(tool, env), encoding="utf-8")
         shim.chmod(0o755)
+    fake_cluster.node.image_sources.append(lambda: loaded_images(state_dir))  # kind load / minikube image load
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")

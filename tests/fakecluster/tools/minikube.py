@@ -185,6 +185,37 @@ def delete(args: list[str]) -> int:
     return 0
 
 
+def image(args: list[str]) -> int:
+    """``image load IMAGE`` (from the host's Docker) and ``image ls``: the profile's ``images`` list."""
+    from .docker import has_image, normalize
+
+    what, rest = (args[0], args[1:]) if args else ("", [])
+    flags, refs = parse_args(rest, {"-p": "profile", "--profile": "profile", "--format": "format"},
+                             {"--daemon": "daemon", "--remote": "remote", "--overwrite": "overwrite"})
+    profile = _profile_flag(flags)
+    _require(profile)
+    if what in ("ls", "list"):
+        loaded = read_state("minikube")["profiles"][profile].get("images", [])
+        for ref in sorted({normalize(r) for r in loaded} | {"registry.k8s.io/pause:3.10",
+                                                           "gcr.io/k8s-minikube/storage-provisioner:v5"}):
+            out(ref)
+        return 0
+    if what == "load":
+        if not refs:
+            raise UsageError("Please provide an image in your local daemon to load into minikube via <minikube "
+                             "image load IMAGE_NAME>")
+        for ref in refs:
+            if not docker_state().get("up", True) or not has_image(ref):
+                raise MinikubeExit(f"❌  Exiting due to GUEST_IMAGE_LOAD: Failed to load image: save to dir: caching "
+                                   f'images: caching image "{ref}": {ref}: not found in the local Docker daemon',
+                                   EX_PROGRAM_ERROR)
+        with locked_state("minikube") as state:
+            images = state["profiles"][profile].setdefault("images", [])
+            images.extend(r for r in refs if r not in images)
+        return 0
+    raise UsageError(f'unknown command "{what}" for "minikube image"')
+
+
 def main(argv: list[str]) -> int:
     record("minikube", argv)
     command, rest = (argv[0], argv[1:]) if argv else ("", [])
@@ -206,6 +237,8 @@ def main(argv: list[str]) -> int:
             return profile_list(rest[1:])
         if command == "delete":
             return delete(rest)
+        if command == "image":
+            return image(rest)
         if command == "ip":
             flags, _ = parse_args(rest, {"-p": "profile", "--profile": "profile", "-n": "ignored",
                                          "--node": "ignored"}, {})
