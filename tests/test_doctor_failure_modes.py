@@ -53,6 +53,17 @@ def _drop_webhook_addresses(op, rt, obj, old):
     return obj
 
 
+def _runtime_image_not_loaded(lab) -> None:
+    """A ServingRuntime of a locally built image that nobody loaded onto the node (no registry serves it)."""
+    from tests.fakecluster.controllers.kserve_runtimes import shipped_runtimes
+    from tests.fakecluster.resources import SERVING_RUNTIMES
+
+    [sklearn] = [r for r in shipped_runtimes(lab.knobs) if r["metadata"]["name"] == "kserve-sklearnserver"]
+    sklearn["spec"]["containers"][0]["image"] = "kslab/sklearnserver:dev"
+    lab.store.create(SERVING_RUNTIMES, "kserve-test", {**sklearn, "kind": SERVING_RUNTIMES.kind,
+                                                       "metadata": {"name": "kslab-sklearn"}})
+
+
 def _api_down(lab) -> None:
     lab.cluster.stop()
 
@@ -79,6 +90,8 @@ CASES = [
     ("model server OOMKilled (Revision ExitCode137)", {}, _model_needs_more_memory, [], "resources",
      "raise limits.memory"),
     ("KServe webhook has no endpoints", {}, _webhook_down, [], "stack: kserve", "kslab up"),
+    ("runtime image not on the node (ImagePullBackOff)", {}, _runtime_image_not_loaded,
+     ["--runtime", "kslab-sklearn", "--mode", "standard"], "image pull", "kind load docker-image IMAGE --name kslab"),
     ("API server unreachable", {}, _api_down, None, "API server", "kubeconfig"),
 ]
 
