@@ -13,7 +13,7 @@ LAYERS = [
     ("kslab.cli",),
     ("kslab.lab", "kslab.scenarios", "kslab.report", "kslab.doctor", "kslab.deploy"),  # services
     ("kslab.kube", "kslab.providers", "kslab.portforward", "kslab.inference", "kslab.load", "kslab.stack",
-     "kslab.storage", "kslab.local", "kslab.modelbuild"),  # adapters
+     "kslab.storage", "kslab.local", "kslab.modelbuild", "kslab.explainer"),  # adapters
     ("kslab.config", "kslab.models", "kslab.util", "kslab.errors", "kslab.exitcodes", "kslab.paths"),
 ]
 

@@ -100,7 +100,8 @@ def test_missing_required_fields() -> None:
 def test_references_must_name_params_or_earlier_saves() -> None:
     assert error_for(lambda d: d["steps"][3]["with"].update(requests="{request}")) == \
         'scenarios/my.yaml: step 4 "split": "{request}" is not a parameter (did you mean "requests"?); parameters: ' \
-        'canary_percent, kserve_version, mode, name, namespace, provider, requests, standard_annotation, strict'
+        'canary_percent, explainer_image, kserve_version, mode, name, namespace, provider, requests, ' \
+        'standard_annotation, strict'
     assert error_for(lambda d: d["steps"][4]["assert"][0].update(value="saved.splits.ok")) == \
         'scenarios/my.yaml: step 5 "check": field "assert[0].value": no earlier step saves "splits" ' \
         '(did you mean "split"?)'

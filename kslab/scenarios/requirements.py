@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from kslab.config.model import Settings
+from kslab.explainer import IMAGE as EXPLAINER_IMAGE
 from kslab.scenarios.schema import Requires
 
 _OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq, ">": operator.gt, "<": operator.lt}
@@ -47,4 +48,5 @@ def template_scope(settings: Settings) -> dict[str, Any]:
     """The built-in template names (schema.BUILTIN_NAMES)."""
     rewrites = version_tuple(settings.kserve_version) >= (0, 17, 0)
     return {"namespace": settings.namespace, "mode": settings.mode, "kserve_version": settings.kserve_version,
-            "provider": settings.provider, "standard_annotation": "Standard" if rewrites else "RawDeployment"}
+            "provider": settings.provider, "standard_annotation": "Standard" if rewrites else "RawDeployment",
+            "explainer_image": EXPLAINER_IMAGE}

@@ -11,7 +11,8 @@ from typing import Any
 DEFAULT_ISVC = "sklearn-iris"
 # Always in the template scope. standard_annotation: what the deploymentMode annotation reads after creating
 # an InferenceService with RawDeployment (the 0.17+ webhook rewrites it to Standard; facts §4.2).
-BUILTIN_NAMES = ("namespace", "mode", "kserve_version", "provider", "standard_annotation")
+# explainer_image: kslab's explainer image (kslab.explainer.IMAGE).
+BUILTIN_NAMES = ("namespace", "mode", "kserve_version", "provider", "standard_annotation", "explainer_image")
 PHASES = ("main", "catch", "finally")
 # Short resource names a step may use (kslab.kube.resources refs; kslab/scenarios/resources.py maps them).
 RESOURCE_KINDS = ("isvc", "ksvc", "revision", "route", "configuration", "deployment", "service", "hpa", "pod",

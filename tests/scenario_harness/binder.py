@@ -2,8 +2,11 @@
 
 Follows the fake store's event log. When a pod labelled ``serving.kserve.io/inferenceservice`` is
 Running, it gets a runtime from the pool: predictor pods a model server for (model name from
-``--model_name``, model version from the storage URI), explainer pods the harness explainer (with the
-container's ``--predictor_host`` as the Host it sends predictor requests with). Port 8080 of the pod
+``--model_name``, model version from the storage URI); explainer pods what their image runs: kslab's
+explainer image gets ``python -m kslab.explainer`` with the container's own arguments (its
+``--predictor_host`` stays the Host header, ``--predictor_url`` sends the requests to the router, as the
+Istio gateway would receive them), KServe's ART image the ART stand-in (art_explainer.py); any other
+explainer image is an error (recorded, the pod never answers). Port 8080 of the pod
 is registered to the runtime; Knative pods (with a queue-proxy container) also get a queue-proxy
 stand-in on 8012. When the pod goes away, the ports are unregistered and the runtime released.
 """
@@ -13,25 +16,38 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from kslab.explainer import IMAGE_REPOSITORY as KSLAB_EXPLAINER_REPOSITORY
 from tests.fakecluster.controllers.kserve_predictor import STORAGE_URI_ANNOTATION
 from tests.fakecluster.errors import ApiError
 from tests.fakecluster.resources import PODS
 
 from .forwarding import QueueProxy
 from .router import QUEUE_PORT, USER_PORT
-from .runtimes import RuntimePool
+from .runtimes import ART_EXPLAINER, KSLAB_EXPLAINER, RuntimePool
 
 Obj = dict[str, Any]
 
 
-def _arg(pod: Obj, flag: str) -> str | None:
+def _container(pod: Obj) -> Obj:
     for container in (pod.get("spec") or {}).get("containers") or []:
-        if container.get("name") != "kserve-container":
-            continue
-        for arg in container.get("args") or []:
-            if str(arg).startswith(f"{flag}="):
-                return str(arg).split("=", 1)[1]
+        if container.get("name") == "kserve-container":
+            return container
+    return {}
+
+
+def _arg(pod: Obj, flag: str) -> str | None:
+    for arg in _container(pod).get("args") or []:
+        if str(arg).startswith(f"{flag}="):
+            return str(arg).split("=", 1)[1]
     return None
+
+
+def _repository(image: str) -> str:
+    """kslab/explainer:0.1.0 -> kslab/explainer; docker.io/kserve/art-explainer:v0.20.0 -> kserve/art-explainer."""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    name = f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+    return name.removeprefix("docker.io/")
 
 
 class PodBinder:
@@ -115,9 +131,7 @@ class PodBinder:
         model = _arg(pod, "--model_name") or isvc
         try:
             if labels.get("component") == "explainer":
-                predictor_host = _arg(pod, "--predictor_host") or f"{isvc}-predictor.{ns}"
-                runtime = self.pool.acquire(name, model, "explainer",
-                                            ["--predictor-url", self.router_url, "--predictor-host", predictor_host])
+                runtime = self._explainer(name, model, pod)
             else:
                 runtime = self.pool.acquire(name, model, self.version_for(pod))
         except Exception as exc:  # recorded for the test; the pod then never answers, like a broken container
@@ -143,6 +157,20 @@ class PodBinder:
             self._pending.discard(key)
         if self.store.find(PODS, ns, name) is None:  # deleted while we registered
             self._unbind(ns, name)
+
+    def _explainer(self, name: str, model: str, pod: Obj) -> Any:
+        """The runtime of an explainer pod: what its container's image runs, with its arguments."""
+        container = _container(pod)
+        image = str(container.get("image") or "")
+        args = [str(a) for a in container.get("args") or []]
+        repository = _repository(image)
+        if repository == KSLAB_EXPLAINER_REPOSITORY:
+            return self.pool.acquire(name, model, KSLAB_EXPLAINER, [
+                *args, "--http_port=0", "--bind_address=127.0.0.1", f"--predictor_url={self.router_url}"])
+        if repository.endswith("/art-explainer"):
+            return self.pool.acquire(name, model, ART_EXPLAINER, args)
+        raise RuntimeError(f"no harness runtime for the explainer image {image!r} (kslab's "
+                           f"{KSLAB_EXPLAINER_REPOSITORY} and KServe's art-explainer have one)")
 
     def _unbind(self, ns: str, name: str) -> None:
         node = self.cluster.node

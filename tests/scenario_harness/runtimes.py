@@ -1,7 +1,8 @@
 """Real KServe model servers for the scenario harness, one process per (model name, model version).
 
 Each runtime is ``python -m kslab.local.server`` (PyPI ``kserve``'s ModelServer on 127.0.0.1) serving a
-model trained by kslab's modelbuild, or the harness explainer server (``explainer_server.py``). A pool
+model trained by kslab's modelbuild, kslab's own explainer (``python -m kslab.explainer``, the code the
+explainer image runs) or the ART explainer stand-in (``art_explainer.py``). A pool
 hands a *dedicated* runtime to each predictor pod while it has one free, so per-pod ``/metrics`` counters
 are the pod's own (see README.md); pods beyond the cap share a runtime of their model.
 """
@@ -21,13 +22,15 @@ from kslab.local import process
 
 NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 START_TIMEOUT_S = 60.0
+KSLAB_EXPLAINER = "explainer"  # pool versions of explainer runtimes (their arguments come from the pod)
+ART_EXPLAINER = "explainer-art"
 
 
 @dataclass
 class Runtime:
     """One model-server process on 127.0.0.1."""
 
-    key: tuple[str, str]  # (model name, version) or (model name, "explainer")
+    key: tuple[str, str]  # (model name, version) or (model name, "explainer..." + its arguments)
     pid: int
     url: str
     users: set[str] = field(default_factory=set)  # pods currently bound to it
@@ -94,8 +97,10 @@ class RuntimePool:
 
     def _start(self, key: tuple[str, str], extra: list[str] | None = None) -> Runtime:
         name, version = key
-        if version.startswith("explainer"):
-            argv = ["tests.scenario_harness.explainer_server", "--name", name, *(extra or [])]
+        if version.startswith(ART_EXPLAINER):
+            argv = ["tests.scenario_harness.art_explainer", *(extra or [])]
+        elif version.startswith(KSLAB_EXPLAINER):
+            argv = ["kslab.explainer", *(extra or [])]
         else:
             argv = [process.SERVER_MODULE, "--name", name, "--model-dir", str(self.model_dirs[version])]
         pid, url = spawn(argv, self.workdir)
