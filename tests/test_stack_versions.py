@@ -55,8 +55,10 @@ def test_kind_node_images_meet_the_kubernetes_minimum():
     for release in MATRIX.releases.values():
         node_minor = tuple(int(p) for p in release.kind.node_image.split(":v")[1].split(".")[:2])
         assert node_minor >= tuple(int(p) for p in release.kubernetes_min.split("."))
-    assert MATRIX.release("0.20").kind.version == "v0.30.0"  # KServe 0.17+ pins KIND_VERSION v0.30.0
-    assert MATRIX.release("0.20").kind.node_image == "kindest/node:v1.34.0"
+    assert MATRIX.release("0.20").kind.kind_release == "v0.30.0"  # KServe 0.17+ pins KIND_VERSION v0.30.0
+    assert MATRIX.release("0.20").kind.node_image == ("kindest/node:v1.34.0@sha256:"
+                                                      "7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a")
+    assert MATRIX.release("0.20").kind.kubernetes == "v1.34.0"
 
 
 @pytest.mark.parametrize("spelling", ["0.20", "0.20.0", "v0.20.0"])

@@ -33,7 +33,9 @@ def name_field(default: str) -> Any:
 class KindSettings:
     node_image: str | None = None  # default: the pinned image of the chosen KServe release
     workers: int = field(default=0, metadata={"min": 0, "max": 8})
-    ingress_host_port: int = field(default=8080, metadata={"min": 1, "max": 65535})
+    # None: no host port mapping (kslab reaches the gateway through kubectl port-forward). A port: kind maps
+    # 127.0.0.1:<port> to NodePort 31080 and kslab makes the gateway's http2 port that NodePort.
+    ingress_host_port: int | None = field(default=None, metadata={"min": 1, "max": 65535})
 
 
 @dataclass

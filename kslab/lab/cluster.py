@@ -15,6 +15,7 @@ from kslab.lab.cluster_facts import cluster_facts
 from kslab.lab.preflight import Check, check_server_version, require_passing, run_preflight
 from kslab.models.run_record import RunRecord
 from kslab.providers.base import ClusterAccess
+from kslab.providers.kind import GATEWAY_NODE_PORT
 from kslab.providers.registry import make_provider
 from kslab.providers.state import MANAGED_BY_LABEL, ProviderState
 from kslab.stack.components import load_components, placeholders
@@ -23,7 +24,6 @@ from kslab.stack.installer import ComponentResult, StackInstaller
 from kslab.stack.versions import StackMatrix, load_matrix
 
 Observer = Callable[[str, str, str], None]
-GATEWAY_NODE_PORT = 31080  # mapped to the host by manifests/kind/cluster.yaml
 
 
 @dataclass
@@ -38,7 +38,7 @@ class UpResult:
 
 
 def _expose_gateway_on_kind(kube: Kube) -> None:
-    """Make the gateway's http2 port NodePort 31080 so kind's port mapping reaches it (facts §3.2 b)."""
+    """Make the gateway's http2 port NodePort 31080 so kind's port mapping (kind.ingress_host_port) reaches it."""
     service = kube.find(R.SERVICE, "istio-ingressgateway", "istio-system")
     if service is None:
         return
@@ -106,7 +106,7 @@ def bring_up(settings: Settings, record: RunRecord, *, observer: Observer | None
                 f"{r.name} {r.installed_version} installed, {r.expected_version} wanted" for r in plans),
                 "kslab does not upgrade a running stack: 'kslab down' and 'kslab up' again, or choose the "
                 "installed KServe with --kserve-version")
-    if settings.provider == "kind":
+    if settings.provider == "kind" and settings.kind.ingress_host_port is not None:
         _expose_gateway_on_kind(kube)
     with record.step("lab-namespace", namespace=settings.namespace):
         ensure_namespace(kube, settings.namespace)

@@ -17,7 +17,7 @@ from typing import Any
 
 from kslab.config.model import Settings
 from kslab.errors import EnvironmentMissing
-from kslab.stack.versions import StackRelease
+from kslab.stack.versions import KindPin, StackRelease
 from kslab.util.process import INSTALL_HINTS, run_tool, which
 
 MIN_CPUS = 4
@@ -103,6 +103,38 @@ def check_server_version(git_version: str, release: StackRelease) -> Check:
                                  "KServe (--kserve-version)")
 
 
+_KIND_VERSION = re.compile(r"\bkind (v\d+\.\d+\.\d+)")
+
+
+def check_kind_release(version_line: str, pin: KindPin) -> Check:
+    """A warning when `kind version` is not the kind release the pinned node image was built for: kind's
+    release notes list node images per release, and another release may not boot them."""
+    match = _KIND_VERSION.search(version_line)
+    if match is None:
+        return Check("kind release", False, f"cannot read the kind release from {version_line!r}",
+                     f"kind {pin.kind_release} is the release {pin.node_image} is pinned for", "warning")
+    found = match.group(1)
+    if found == pin.kind_release:
+        return Check("kind release", True, f"kind {found}, the release {pin.kubernetes} node image is pinned for")
+    return Check("kind release", False, f"kind {found} installed, but the node image {pin.node_image} is pinned "
+                 f"for kind {pin.kind_release}",
+                 f"install kind {pin.kind_release}, or set kind.node_image in kslab.yaml to a node image that the "
+                 f"release notes of kind {found} list", "warning")
+
+
+def _kind_pin(settings: Settings) -> KindPin | None:
+    """The pin to compare `kind version` with; None when the user chose the node image or the release is unknown."""
+    if settings.kind.node_image:
+        return None
+    from kslab.errors import KslabError
+    from kslab.stack.versions import load_matrix
+
+    try:
+        return load_matrix().release(settings.kserve_version).kind
+    except KslabError:
+        return None
+
+
 def run_preflight(settings: Settings, on_check: Callable[[Check], None] | None = None) -> list[Check]:
     """The machine checks for the configured provider (no cluster needed)."""
     checks: list[Check] = []
@@ -119,7 +151,11 @@ def run_preflight(settings: Settings, on_check: Callable[[Check], None] | None =
     needs_docker = settings.provider == "kind" or (settings.provider == "minikube"
                                                    and settings.minikube.driver == "docker")
     if settings.provider == "kind":
-        add(check_binary("kind", ["version"]))
+        kind = check_binary("kind", ["version"])
+        add(kind)
+        pin = _kind_pin(settings) if kind.ok else None
+        if pin is not None:
+            add(check_kind_release(kind.detail, pin))
     if settings.provider == "minikube":
         add(check_binary("minikube", ["version", "--short"]))
     if needs_docker:

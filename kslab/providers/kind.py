@@ -18,9 +18,12 @@ from kslab.stack.versions import StackRelease
 from kslab.util.atomic import write_text
 from kslab.util.process import run_tool
 
+GATEWAY_NODE_PORT = 31080  # the gateway's http2 NodePort when kind.ingress_host_port is set
+
 
 def render_kind_config(settings: Settings, release: StackRelease, template: Path | None = None) -> dict[str, Any]:
-    """The kind Cluster document: name, node images, ingress hostPort, extra workers."""
+    """The kind Cluster document: name, node images, extra workers and, only when kind.ingress_host_port is
+    set, a loopback mapping of that host port to the gateway's NodePort on the control-plane node."""
     source = template or manifests_dir() / "kind" / "cluster.yaml"
     config = yaml.safe_load(source.read_text(encoding="utf-8"))
     config["name"] = settings.cluster_name
@@ -29,9 +32,16 @@ def render_kind_config(settings: Settings, release: StackRelease, template: Path
     nodes += [{"role": "worker"} for _ in range(settings.kind.workers)]
     for node in nodes:
         node["image"] = image
-        for mapping in node.get("extraPortMappings") or []:
-            if mapping.get("containerPort") == 31080:
-                mapping["hostPort"] = settings.kind.ingress_host_port
+    port = settings.kind.ingress_host_port
+    if port is not None:
+        control_plane = next((n for n in nodes if n.get("role", "control-plane") == "control-plane"), nodes[0])
+        mappings = control_plane.setdefault("extraPortMappings", [])
+        mapping = next((m for m in mappings if m.get("containerPort") == GATEWAY_NODE_PORT), None)
+        if mapping is None:
+            mappings.append({"containerPort": GATEWAY_NODE_PORT, "hostPort": port, "listenAddress": "127.0.0.1",
+                             "protocol": "TCP"})
+        else:
+            mapping["hostPort"] = port
     config["nodes"] = nodes
     return config
 

@@ -27,7 +27,7 @@ class MinikubeProvider(CreatedClusterProvider):
     def kubernetes_version(self) -> str:
         if self.settings.minikube.kubernetes_version:
             return self.settings.minikube.kubernetes_version
-        return "v" + self.release.kind.node_image.split(":v", 1)[1]
+        return self.release.kind.kubernetes
 
     def exists(self) -> bool:
         result = run_tool("minikube", ["profile", "list", "-o", "json"], timeout=60, env=self._env())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,34 @@ import yaml
 from kslab.errors import ConfigError, UsageError
 from kslab.paths import manifests_dir
 
+_KIND_RELEASE = re.compile(r"^v\d+\.\d+\.\d+$")
+_NODE_IMAGE = re.compile(r"^kindest/node:(v\d+\.\d+\.\d+)@sha256:[0-9a-f]{64}$")
+
 
 @dataclass(frozen=True)
 class KindPin:
-    version: str
-    node_image: str
+    """A kind release and the node image its release notes list for it, pinned by digest."""
+
+    kind_release: str  # vX.Y.Z
+    node_image: str  # kindest/node:vX.Y.Z@sha256:<64 hex digits>
+
+    @property
+    def kubernetes(self) -> str:
+        """The node image's Kubernetes version: 'v1.34.0'."""
+        return self.node_image.split(":", 1)[1].split("@", 1)[0]
+
+
+def kind_pin(raw: dict[str, Any], where: str) -> KindPin:
+    """Validate one ``kind:`` entry of versions.yaml."""
+    if set(raw) != {"kind_release", "node_image"}:
+        raise ConfigError(f"{where}: kind needs exactly kind_release and node_image (got {sorted(raw)})")
+    release, image = str(raw["kind_release"]), str(raw["node_image"])
+    if not _KIND_RELEASE.match(release):
+        raise ConfigError(f"{where}: kind_release {release!r} is not a kind release such as v0.30.0")
+    if not _NODE_IMAGE.match(image):
+        raise ConfigError(f"{where}: node_image {image!r} is not kindest/node:vX.Y.Z@sha256:<digest>",
+                          "copy the image with its digest from the release notes of that kind release")
+    return KindPin(release, image)
 
 
 @dataclass(frozen=True)
@@ -74,7 +98,7 @@ def _release(minor: str, raw: dict[str, Any], source: Path) -> StackRelease:
                                          f"unknown {sorted(unknown)}" if unknown else ""]))
         raise ConfigError(f"{source}: release {minor}: {detail}")
     values = dict(raw)
-    values["kind"] = KindPin(**values["kind"])
+    values["kind"] = kind_pin(dict(values["kind"] or {}), f"{source}: release {minor}")
     values["kubernetes_min"] = str(values["kubernetes_min"])
     return StackRelease(minor=minor, **values)
 

@@ -36,7 +36,7 @@ from .common import (
 from .docker import add_image, has_image, image_id
 from .kind_config import ConfigError, load_config, validate
 
-VERSION_LINE = "kind v0.30.0 go1.24.6 linux/amd64"
+VERSION_LINE = "kind v0.30.0 go1.24.6 linux/amd64"  # FAKE_KIND_VERSION=v0.27.0 makes it report another release
 DEFAULT_IMAGE = "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a"
 _SALUTATIONS = (
     "Have a nice day! 👋",
@@ -67,6 +67,11 @@ def _list_nodes(name: str, context: str = "failed to list nodes") -> list[dict[s
         raise _docker_failure(context, "docker ps -a --filter label=io.x-k8s.kind.cluster=" + name
                               + " --format '{{.Names}}'")
     return list(_clusters().get(name, {}).get("nodes", []))
+
+
+def _version_line() -> str:
+    release = os.environ.get("FAKE_KIND_VERSION")
+    return VERSION_LINE.replace("v0.30.0", release) if release else VERSION_LINE
 
 
 def _friendly(image: str) -> str:
@@ -288,7 +293,7 @@ def export_logs(args: list[str]) -> int:
     err(f'Exporting logs for cluster "{name}" to:')
     out(str(directory))
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "kind-version.txt").write_text(VERSION_LINE + "\n")
+    (directory / "kind-version.txt").write_text(_version_line() + "\n")
     (directory / "docker-info.txt").write_text("fake docker\n")
     for node in nodes:
         node_dir = directory / node["name"]
@@ -320,7 +325,7 @@ def main(argv: list[str]) -> int:
     head, tail = args[:2], args[2:]
     try:
         if head[:1] in (["version"], ["--version"]):
-            out(VERSION_LINE)
+            out(_version_line())
             return 0
         if head == ["create", "cluster"]:
             return create_cluster(tail)
