@@ -117,6 +117,10 @@ def test_standard_canary_on_0_20_uses_spec_canary(scenario_lab: ScenarioLab, cap
     applied = step(entry, "canary v2")["observations"]["manifests"][0]
     assert applied["spec"]["canary"][0]["predictor"]["model"]["storageUri"] == MODEL2_URIS[0]
     assert applied["spec"]["canary"][0]["trafficPercent"] == 10
+    # kserve/kserve@v0.20.0:config/crd/full/serving.kserve.io_inferenceservices.yaml:
+    # canary.items.predictor.model.required [modelFormat, name]; the fake's CRD check answers 422 without them
+    assert applied["spec"]["canary"][0]["predictor"]["model"]["name"] == "kserve-container"
+    assert applied["spec"]["canary"][0]["predictor"]["model"]["modelFormat"] == {"name": "sklearn"}
     assert "canaryStatuses" not in scenario_lab.lab.isvc()["status"]  # removed again at the end
 
 
@@ -139,3 +143,30 @@ def test_canaries_report_unsupported_where_they_cannot_work(lab: Lab, capsys: py
     assert (entry["verdict"], entry["reason"]) == ("skipped", reason)
     assert f"{scenario}: {reason}" in out + err and entry["steps"] == []
     assert lab.store.find(ISVCS, "kserve-test", "sklearn-iris") is None  # nothing was touched
+
+
+def test_canary_on_kslab_models_copied_into_a_pvc(scenario_lab: ScenarioLab, capsys: pytest.CaptureFixture[str],
+                                                  fake_gcs: Any) -> None:
+    """model_source=pvc: v1 and v2 are kslab's own builds, copied into pvc://kslab-models/<isvc>-<version> through
+    the helper pod (kubectl cp), and the revisions serve exactly those files; no bucket is asked."""
+    from kslab.modelbuild.builder import sha256_file
+    from tests.fakecluster.tools.kubectl_cp import volume_dir
+
+    asked = len(fake_gcs.requests)
+    code, output, entry = run(scenario_lab, capsys, "canary", *FAST, "--set", "model_source=pvc")
+    assert code == 0, (entry["reason"], output)
+    uris = [step(entry, name)["observations"]["manifests"][0]["spec"]["predictor"]["model"]["storageUri"]
+            for name in ("deploy v1", "canary v2")]
+    assert uris == ["pvc://kslab-models/sklearn-iris-v1", "pvc://kslab-models/sklearn-iris-v2"]
+    assert len(fake_gcs.requests) == asked
+    copies = [c for c in scenario_lab.tools.calls("kubectl") if "cp" in c]
+    assert [c[c.index("cp") + 2].split(":", 1)[1] for c in copies] == [
+        "/pvc/sklearn-iris-v1/metadata.json", "/pvc/sklearn-iris-v1/model.joblib",
+        "/pvc/sklearn-iris-v2/metadata.json", "/pvc/sklearn-iris-v2/model.joblib"]
+    volume = volume_dir("kserve-test", "kslab-models")
+    served = {str(d) for v, d in scenario_lab.pool.model_dirs.items() if v.startswith("pvc:")}
+    assert {str(volume / "sklearn-iris-v1"), str(volume / "sklearn-iris-v2")} <= served
+    assert sha256_file(volume / "sklearn-iris-v1" / "model.joblib") != sha256_file(
+        volume / "sklearn-iris-v2" / "model.joblib")  # two different estimators
+    canary = step(entry, "split at canary percent")["observations"]
+    assert canary["configured"] == {REV1: 90, REV2: 10} and canary["within_tolerance"] is True

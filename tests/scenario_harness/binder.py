@@ -80,7 +80,25 @@ class PodBinder:
 
     def version_for(self, pod: Obj) -> str:
         uri = ((pod["metadata"].get("annotations") or {}).get(STORAGE_URI_ANNOTATION)) or ""
+        if uri.startswith("pvc://"):
+            return self._pvc_model(pod["metadata"].get("namespace", ""), uri)
         return self.uri_versions.get(uri.rstrip("/"), "v1")
+
+    def _pvc_model(self, namespace: str, uri: str) -> str:
+        """A pvc:// model is served from what was copied into the claim on the fake node (kubectl cp), like the
+        runtime reading the mounted volume: the pool gets that directory as a version of its own."""
+        from tests.fakecluster.tools.kubectl_cp import volume_dir
+
+        claim, _, path = uri[len("pvc://"):].partition("/")
+        model_dir = volume_dir(namespace, claim) / path
+        files = sorted(p.name for p in model_dir.glob("*") if p.suffix in (".joblib", ".pkl", ".pickle"))
+        if len(files) != 1:  # kserve-sklearnserver refuses none or several model files
+            raise RuntimeError(f"{uri}: expected one model file in the volume, found {files or 'none'}")
+        from kslab.modelbuild.builder import sha256_file
+
+        version = f"pvc:{sha256_file(model_dir / files[0])[:16]}"  # same bytes, same runtimes
+        self.pool.model_dirs[version] = model_dir
+        return version
 
     # -- loop ----------------------------------------------------------------------------------------
     def _run(self) -> None:
