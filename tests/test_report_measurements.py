@@ -14,7 +14,7 @@ def _record() -> dict:
     steps = [
         {"name": "layers", "action": "observe", "result": "ok", "observations": {
             "layers": {"gateway_ms": 4.2, "service_ms": 3.1, "pod_ms": 2.0, "server_predict_ms": 0.6},
-            "added_ms": {"gateway": 1.1, "activator_queue_proxy": 1.1, "runtime": 1.4}}},
+            "added_ms": {"gateway": 1.1, "queue_proxy": 1.1, "runtime": 1.4}}},
         {"name": "first request", "action": "observe", "result": "ok", "observations": {
             "first_request_ms": 912.5, "parts": {"scheduled_ms": 12.0, "containers_started_ms": 340.0,
                                                  "ready_ms": 880.1, "response_ms": 912.5}}},
@@ -41,7 +41,7 @@ def test_each_kind_of_measurement_becomes_a_table():
 def test_markdown_and_html_show_the_numbers():
     record = _record()
     markdown = render_markdown(record, summarize(record))
-    assert "| added by activator_queue_proxy | 1.1 |" in markdown
+    assert "| added by queue_proxy | 1.1 |" in markdown
     assert "| ready_ms | 880.1 |" in markdown
     assert "| sklearn-iris-predictor-00002 | 10 | 9.75 | 39 |" in markdown
     html = render_html(record, summarize(record), [])

@@ -24,7 +24,9 @@ def test_latency_breakdown_measures_every_layer(scenario_lab, capsys):
     # the model's predict time is inside every layer's round trip (the order of gateway/service/pod is not
     # asserted: the fake kubectl relay lacks TCP_NODELAY, so a layer can hit a 40 ms delayed-ACK stall)
     assert all(layers[k] > layers["server_predict_ms"] for k in ("gateway_ms", "service_ms", "pod_ms")), layers
+    assert list(added) == ["gateway", "queue_proxy", "runtime"]  # the private Service reaches queue-proxy directly
     assert added["gateway"] == round(layers["gateway_ms"] - layers["service_ms"], 3)
+    assert added["queue_proxy"] == round(layers["service_ms"] - layers["pod_ms"], 3)
     assert added["runtime"] == round(layers["pod_ms"] - layers["server_predict_ms"], 3)
     argv = [" ".join(a) for a in scenario_lab.tools.calls("kubectl") if "port-forward" in a]
     assert any("svc/istio-ingressgateway" in a for a in argv)

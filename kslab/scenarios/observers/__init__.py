@@ -15,7 +15,7 @@ engine, which ``kslab --help`` must not pay for). Options (``with:``), then the 
 - cold-start: timeout (for zero pods, 180s), request_timeout (300s), instances -> first_request_ms,
   parts{scheduled_ms, containers_started_ms, ready_ms, response_ms}, pod, status_timestamps
 - latency-layers: requests (20 per layer), instances -> layers{gateway_ms, service_ms, pod_ms,
-  server_predict_ms}, added_ms{gateway, activator_queue_proxy, runtime}
+  server_predict_ms}, added_ms{gateway, queue_proxy (Knative) | service (Standard), runtime}
 - explain: instances, timeout -> status, ok, body_excerpt, explanation, latency_ms
 """
 

@@ -10,8 +10,15 @@ interleaved rounds (so drift hits every layer alike), medians reported:
 - ``pod``: one predictor pod's ``kserve-container`` port 8080, bypassing queue-proxy;
 - ``server_predict``: the model server's own ``request_predict_seconds`` (Δsum / Δcount on that pod).
 
-``added_ms`` is the difference between neighbours: what the gateway, the activator/queue-proxy hop and
-the runtime's HTTP handling add on top of the model's predict time.
+``added_ms`` is the difference between neighbours, named by what lies between them:
+
+- ``gateway`` (gateway - service): the Istio gateway, and in Knative mode the activator too while the revision's
+  ServerlessService is in proxy mode (the public Service then points at the activator);
+- ``queue_proxy`` (Knative; service - pod): queue-proxy, reached through the ``<revision>-private`` Service whose
+  endpoints are the revision's pods (knative/serving@knative-v1.21.1
+  pkg/reconciler/serverlessservice/resources/services.go), so the activator is never on this path;
+  ``service`` in Standard mode: the predictor Service's hop alone (no queue-proxy there);
+- ``runtime`` (pod - server_predict): the model server's HTTP handling on top of its predict time.
 """
 
 from __future__ import annotations
@@ -100,13 +107,15 @@ def observe_latency_layers(ctx: ScenarioContext, options: dict[str, Any]) -> dic
                 "pod_ms": medians.get("pod_ms"), "server_predict_ms": server_ms}
     if any(failures.values()):
         raise CheckFailed(f"latency-layers: requests failed at {failures}", "probe each layer by hand; 'kslab doctor'")
-    return {"layers": measured, "added_ms": _added(measured), "pod": pod_name, "revision": revision,
+    return {"layers": measured, "added_ms": added_parts(measured, knative), "pod": pod_name, "revision": revision,
             "mode": mode, "requests_per_layer": rounds, "server_requests_counted": served,
             "samples_ms": {name: [round(v, 3) for v in values] for name, values in samples.items()}}
 
 
-def _added(m: dict[str, float | None]) -> dict[str, float | None]:
+def added_parts(m: dict[str, float | None], knative: bool) -> dict[str, float | None]:
+    """What each hop adds (see the module doc): gateway, queue_proxy (Knative) or service (Standard), runtime."""
     def diff(a: str, b: str) -> float | None:
         return round(m[a] - m[b], 3) if m.get(a) is not None and m.get(b) is not None else None  # type: ignore[operator]
-    return {"gateway": diff("gateway_ms", "service_ms"), "activator_queue_proxy": diff("service_ms", "pod_ms"),
+    return {"gateway": diff("gateway_ms", "service_ms"),
+            "queue_proxy" if knative else "service": diff("service_ms", "pod_ms"),
             "runtime": diff("pod_ms", "server_predict_ms")}
