@@ -133,7 +133,10 @@ def test_mode_change_allowed_before_0_15_1(sim_cluster: FakeCluster) -> None:
 def test_v020_standard_canary_deployments(sim_cluster: FakeCluster) -> None:
     store = lab(sim_cluster, mode="Standard", knative=False).store
     body = sklearn_iris(minReplicas=2)
+    # kserve/kserve@v0.20.0:config/crd/full/serving.kserve.io_inferenceservices.yaml:
+    # canary.items.predictor.model.required [modelFormat, name] (name: the model's container name)
     body["spec"]["canary"] = [{"trafficPercent": 20, "predictor": {"name": "v2", "model": {
+        "name": "kserve-container", "modelFormat": {"name": "sklearn"},
         "storageUri": "gs://kfserving-examples/models/sklearn/1.0/model-2"}}}]
     store.create(ISVCS, NS, body)
     isvc = wait_for(lambda: (o := store.get(ISVCS, NS, NAME)) and

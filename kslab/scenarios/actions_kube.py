@@ -17,7 +17,8 @@ from kslab.scenarios.resources import ref_for, ref_for_kind
 
 Obj = dict[str, Any]
 ISVC_LABEL = "serving.kserve.io/inferenceservice"
-LOG_CONTAINERS = ("storage-initializer", "kserve-container")
+MODEL_CONTAINER = "kserve-container"  # KServe's constants.InferenceServiceContainerName
+LOG_CONTAINERS = ("storage-initializer", MODEL_CONTAINER)
 
 
 def _text(value: Any) -> str:
@@ -57,13 +58,23 @@ def render_isvc(ctx: ScenarioContext, spec: dict[str, Any]) -> Obj:
 
 
 def _standard_canary(isvc: Obj, name: str, canary: dict[str, Any]) -> Obj:
-    """A spec.canary[] item (KServe 0.20+, Standard mode; facts §4.1): the stable model with another storage URI."""
+    """A spec.canary[] item (KServe 0.20+, Standard mode): the stable model with another storage URI.
+
+    predictor.name names the canary's Deployment <isvc>-<name>-predictor
+    (kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/inference_service.go, CanarySpec). The CRD requires
+    ``name`` and ``modelFormat`` in the canary's predictor.model
+    (kserve/kserve@v0.20.0:config/crd/full/serving.kserve.io_inferenceservices.yaml), and that ``name`` is
+    the model's container name (ModelSpec inlines corev1.Container), which KServe merges over the runtime's
+    container (kserve/kserve@v0.20.0:pkg/controller/v1beta1/inferenceservice/components/predictor.go): it
+    has to stay "kserve-container" or the canary pods' model container would be renamed.
+    """
     from kslab.models.catalog import catalog_model
 
     if not canary.get("name") or canary.get("percent") is None:
         raise UsageError("standard_canary needs name and percent (and model_version or storage_uri)")
     uri = canary.get("storage_uri") or catalog_model(name).storage_uri_of(str(canary.get("model_version") or "v2"))
-    model = {**isvc["spec"]["predictor"]["model"], "storageUri": str(uri)}
+    stable = isvc["spec"]["predictor"]["model"]
+    model = {**stable, "name": MODEL_CONTAINER, "modelFormat": dict(stable["modelFormat"]), "storageUri": str(uri)}
     return {"predictor": {"name": str(canary["name"]), "model": model}, "trafficPercent": int(canary["percent"])}
 
 

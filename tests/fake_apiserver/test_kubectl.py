@@ -10,7 +10,7 @@ import pytest
 from tests.fakecluster.cluster import FakeCluster
 from tests.fakecluster.resources import CONFIGMAPS, DEPLOYMENTS
 
-from .helpers import ISVC, ISVC_YAML, later, mark_ready, namespace, seed_isvc, seed_pod
+from .helpers import ISVC, ISVC_YAML, isvc_body, later, mark_ready, namespace, seed_isvc, seed_pod
 
 pytestmark = pytest.mark.kubectl
 
@@ -133,7 +133,8 @@ def test_delete_isvc(fake_cluster, kubectl):
 
 def test_delete_waits_for_finalizers(fake_cluster, kubectl):
     namespace(fake_cluster)
-    body = {"metadata": {"name": "sklearn-iris", "finalizers": ["inferenceservice.finalizers"]}, "spec": {}}
+    body = {"metadata": {"name": "sklearn-iris", "finalizers": ["inferenceservice.finalizers"]},
+            "spec": isvc_body()["spec"]}  # the CRD requires spec.predictor
     fake_cluster.store.create(ISVC, "kserve-test", body)
 
     def finalize() -> None:

@@ -27,6 +27,8 @@ class ApiError(Exception):
             "reason": self.reason,
             "code": self.code,
         }
+        if not self.reason:  # StatusReasonUnknown: an error that was no API status (e.g. a failed typed apply)
+            del body["reason"]
         if self.details is not None:
             body["details"] = self.details
         return body

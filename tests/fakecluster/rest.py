@@ -161,9 +161,10 @@ class ResourceHandler:
             return self._list(req, rt, ns)
         if req.method == "POST":
             body = _check_body(rt, ns, req.object())
+            warnings = self._field_validation(req, rt, body)
             store = self._target(req, rt, ns, (body.get("metadata") or {}).get("name"))
             created = store.create(rt, ns or None, body, manager=_manager(req))
-            return Response(201, created)
+            return Response(201, created, headers=warnings)
         if req.method == "DELETE":
             items, _ = self.store.list(rt, ns or None, req.query.get("labelSelector"), req.query.get("fieldSelector"))
             deleted = []
@@ -213,7 +214,9 @@ class ResourceHandler:
             return Response(200, obj)
         if req.method == "PUT":
             body = _check_body(rt, ns, req.object())
-            return Response(200, self._target(req, rt, ns, name).replace(rt, ns, name, body, manager=_manager(req)))
+            warnings = self._field_validation(req, rt, body)
+            return Response(200, self._target(req, rt, ns, name).replace(rt, ns, name, body, manager=_manager(req)),
+                            headers=warnings)
         if req.method == "PATCH":
             return self._patch(req, rt, ns, name, None)
         if req.method == "DELETE":
@@ -230,9 +233,29 @@ class ResourceHandler:
             raise ApiError(422, "Invalid", 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be '
                            "specified for non-apply patch")
         manager = req.query.get("fieldManager") or (None if kind == "apply" else _manager(req))
+        warnings: dict[str, str] = {}
+        if kind == "apply" and sub is None:
+            typed_error = self.cluster.crds.apply_errors(rt, ns, name, body)
+            if typed_error is not None:
+                raise typed_error
+        elif kind == "merge" and sub is None:
+            warnings = self._field_validation(req, rt, body)
         obj, created = self._target(req, rt, ns, name).patch(rt, ns, name, req.content_type, body,
                                                              field_manager=manager, force=force, subresource=sub)
-        return Response(201 if created else 200, obj)
+        return Response(201 if created else 200, obj, headers=warnings)
+
+    def _field_validation(self, req: Request, rt: ResourceType, body: Any) -> dict[str, str]:
+        """Unknown fields of a custom resource body per ``fieldValidation`` (crd_validation.py): Strict -> 400,
+        Warn (the default) -> one Warning header entry per field, Ignore -> nothing; the store prunes them."""
+        directive = req.query.get("fieldValidation") or "Warn"
+        unknown = [] if directive == "Ignore" else self.cluster.crds.unknown_fields(rt, body)
+        if not unknown:
+            return {}
+        listed = [f'unknown field "{path}"' for path in unknown]
+        if directive == "Strict":
+            raise ApiError.bad_request(f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                                       f"strict decoding error: {', '.join(listed)}")
+        return {"Warning": ", ".join(f"299 - {json.dumps(text)}" for text in listed)}
 
     def _delete(self, req: Request, rt: ResourceType, ns: str, name: str) -> Response:
         options: Obj = req.json() if req.body.strip() else dict(req.query)

@@ -18,15 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import patches
+from . import admission, patches
+from .admission import Admission
 from .errors import ApiError
 from .resources import RESOURCES, ResourceType, by_key
 from .selectors import field_predicate, label_predicate
 
 Obj = dict[str, Any]
-# An admission hook sees (operation, type, new object, old object or None) and returns the object to
-# store (possibly mutated) or raises ApiError, like a mutating+validating webhook pair.
-Admission = Callable[[str, ResourceType, Obj, "Obj | None"], Obj]
 
 _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 PATCH_TYPES = {
@@ -145,9 +143,7 @@ class Store:
 
     # -- writes ------------------------------------------------------------------------------
     def _admit(self, op: str, rt: ResourceType, obj: Obj, old: Obj | None) -> Obj:
-        for hook in list(self.admission):
-            obj = hook(op, rt, obj, old)
-        return obj
+        return admission.run(list(self.admission), op, rt, obj, old)  # phase order: admission.py
 
     def _validate_name(self, rt: ResourceType, obj: Obj) -> str:
         meta = obj.setdefault("metadata", {})
@@ -400,4 +396,4 @@ def owner_reference(owner: Obj, controller: bool = True) -> Obj:
             "uid": owner["metadata"]["uid"], "controller": controller, "blockOwnerDeletion": True}
 
 
-__all__ = ["PATCH_TYPES", "RESOURCES", "Event", "Store", "now_rfc3339", "owner_reference"]
+__all__ = ["PATCH_TYPES", "RESOURCES", "Admission", "Event", "Store", "now_rfc3339", "owner_reference"]

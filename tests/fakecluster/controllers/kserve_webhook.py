@@ -4,7 +4,9 @@
   mode annotation (added when the default is Standard/RawDeployment/ModelMesh; 0.17+ rewrites
   Serverless->Knative and RawDeployment->Standard); 0.15.1+ rejects a mode change with
   "update rejected: deploymentMode cannot be changed from 'X' to 'Y'" (403); 0.20 validates
-  ``spec.canary[]`` (older versions prune the unknown field).
+  ``spec.canary[]`` (kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/inference_service_validation.go
+  ``validateCanarySpecs``). The defaulter runs in the mutating admission phase, the validator after the
+  CRD schema checks (tests/fakecluster/crd_validation.py, which also prunes ``spec.canary`` before 0.20).
 - While the webhook has no endpoints (settings.webhook_ready False, or auto: Deployment
   kserve/kserve-controller-manager exists but is not Available) InferenceService writes fail with
   the apiserver's 500 InternalError "failed calling webhook". (Cluster)ServingRuntime writes fail
@@ -21,6 +23,7 @@ import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..admission import phase
 from ..errors import ApiError
 from ..resources import DEPLOYMENTS, NAMESPACES, ResourceType
 from ..store import Event
@@ -52,7 +55,7 @@ class KServeWebhooks:
         return self.mgr.settings
 
     def hooks(self) -> list[Any]:
-        return [self.inference_service, self.serving_runtime, self.pod]
+        return [self.inference_service, self.inference_service_validator, self.serving_runtime, self.pod]
 
     # -- availability ------------------------------------------------------------------------
     def endpoint_error(self, registered_early: bool = True) -> str | None:
@@ -88,7 +91,9 @@ class KServeWebhooks:
         return ApiError(500, "InternalError", f"Internal error occurred: {detail}", {"causes": [{"message": detail}]})
 
     # -- InferenceService ---------------------------------------------------------------------
+    @phase("mutating")
     def inference_service(self, op: str, rt: ResourceType, new: Obj, old: Obj | None) -> Obj:
+        """The defaulter (mutating webhook)."""
         if rt.key != ISVC_KEY or op not in ("CREATE", "UPDATE"):
             return new
         cause = self.endpoint_error()
@@ -96,6 +101,16 @@ class KServeWebhooks:
             raise self._refuse("inferenceservice.kserve-webhook-server.defaulter",
                                "mutate-serving-kserve-io-v1beta1-inferenceservice", cause)
         self._default(new)
+        return new
+
+    @phase("validating")
+    def inference_service_validator(self, op: str, rt: ResourceType, new: Obj, old: Obj | None) -> Obj:
+        if rt.key != ISVC_KEY or op not in ("CREATE", "UPDATE"):
+            return new
+        cause = self.endpoint_error()
+        if cause is not None:
+            raise self._refuse("inferenceservice.kserve-webhook-server.validator",
+                               "validate-serving-kserve-io-v1beta1-inferenceservice", cause)
         if (new.get("metadata") or {}).get("deletionTimestamp"):
             return new
         error = self._validate(new, old)
@@ -113,8 +128,6 @@ class KServeWebhooks:
             if framework in predictor and predictor.get("model") is None:
                 body = predictor.pop(framework) or {}
                 predictor["model"] = {"modelFormat": {"name": framework}, **body}
-        if "canary" in spec and not settings.kserve_at_least("0.20"):
-            spec.pop("canary")  # pruned: the field is unknown to the CRD schema before 0.20
         annotations = isvc.setdefault("metadata", {}).setdefault("annotations", {})
         current = annotations.get(MODE_ANNOTATION)
         if current is not None:
@@ -178,6 +191,7 @@ class KServeWebhooks:
         return None
 
     # -- runtimes -------------------------------------------------------------------------------
+    @phase("validating")
     def serving_runtime(self, op: str, rt: ResourceType, new: Obj, old: Obj | None) -> Obj:
         if rt.key not in _RUNTIME_PATHS or op not in ("CREATE", "UPDATE"):
             return new
