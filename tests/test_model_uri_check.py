@@ -99,7 +99,7 @@ def test_deploy_of_an_absent_sample_fails_before_anything_is_applied(lab, capsys
 
 def test_deploy_of_the_sample_records_the_check(lab, capsys) -> None:
     lab.seed()
-    code, out, err = kslab(capsys, "-o", "json", "deploy", NAME, "--timeout", "30")
+    code, _, err = kslab(capsys, "-o", "json", "deploy", NAME, "--timeout", "30")
     assert code == 0, err
     check = lab.record()["steps"][0]["observations"]["model_uri"]
     assert check["uri"] == SAMPLE and check["result"] == FOUND

@@ -1,9 +1,10 @@
 """Check a rendered InferenceService against the cluster before applying it.
 
 Each check says what KServe would do with the manifest and why: the runtime exists and serves the model
-format and protocol (facts §2.9), the deployment-mode name is one the installed KServe knows and Knative is
-there for Knative mode (§2.6, §8), the namespace is usable, an existing InferenceService is kslab's and keeps
-its mode (§4.2), and the predictor pods fit the nodes' free allocatable CPU/memory (§3.3).
+format and protocol (kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/predictor_model.go), the deployment-mode
+name is one the installed KServe knows and Knative is there for Knative mode (config/configmap/
+inferenceservice.yaml), the namespace is usable, an existing InferenceService is kslab's and keeps its mode
+(inference_service_validation.go), and the predictor pods fit the nodes' free allocatable CPU/memory.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from kslab.stack.versions import StackMatrix
 
 Obj = dict[str, Any]
 MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
-QUEUE_PROXY_CPU_MILLIS = 25  # Knative's queue-proxy sidecar request (facts §2.7 config-deployment)
-RUNTIME_DEFAULT = {"cpu": "1", "memory": "2Gi"}  # what a predictor without resources gets (facts §2.6, §2.9)
+QUEUE_PROXY_CPU_MILLIS = 25  # queue-proxy's CPU request (knative/serving config-deployment)
+RUNTIME_DEFAULT = {"cpu": "1", "memory": "2Gi"}  # a predictor without resources (kserve/kserve@v0.20.0:config/runtimes)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from kslab.errors import UsageError
 PROTOCOLS = ("v1", "v2")
 STORAGE_KINDS = ("uri", "pvc", "s3")
 AUTO_RUNTIME = "auto"
-MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle")  # what kserve-sklearnserver loads (facts §2.9)
+MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle")  # what kserve-sklearnserver loads (sklearnserver/model.py)
 _URI = re.compile(r"^[a-z][a-z0-9+.-]*://[^\s\"'\\{}]+$")
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 

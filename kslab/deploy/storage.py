@@ -1,5 +1,5 @@
 """Where the model comes from: a URI as is (gs://, https://, ...), a PVC filled from a local model directory,
-or s3:// with a credentials Secret and ServiceAccount (facts §6.5).
+or s3:// with a credentials Secret and ServiceAccount (kserve/kserve@v0.20.0:pkg/credentials/s3/s3_secret.go).
 
 pvc: apply manifests/storage/pvc.yaml, start the helper pod of manifests/storage/copy-pod.yaml, wait until it
 is Ready, `kubectl cp` each file of the model directory into it, delete it; storageUri pvc://<pvc>/<name>.

@@ -20,7 +20,7 @@ Observer = Callable[[str, str, str], None]
 # Available=False until the pods are up, and IngressReady=False until the predictor is ready), not a failure.
 PROGRESSING_REASONS = frozenset({"MinimumReplicasUnavailable", "ReplicaSetUpdated", "NewReplicaSetCreated",
                                  "FoundNewReplicaSet", "Predictor ingress not created"})
-FAILED_MODEL_STATES = frozenset({"InvalidSpec", "BlockedByFailedLoad"})  # KServe gave up loading (facts §4.3)
+FAILED_MODEL_STATES = frozenset({"InvalidSpec", "BlockedByFailedLoad"})  # KServe gave up (status.go)
 _PHASES = {"True": "ready", "False": "failed", "Unknown": "waiting"}
 _STOPPED_PHASES = {"False": "ready", "True": "failed"}  # Stopped=False is the healthy state (0.15.1+)
 _MODEL_PHASES = {"UpToDate": "ready", "InvalidSpec": "failed", "BlockedByFailedLoad": "failed"}

@@ -68,7 +68,7 @@ def error_text(body: Any, text: str) -> str:
 
 
 def predictions(protocol: str, body: Any) -> list[Any] | None:
-    """V1 ``predictions`` or V2 ``outputs[0].data`` (the field facts §6.1 says to assert on)."""
+    """V1 ``predictions`` or V2 ``outputs[0].data`` (the only fields every runtime fills alike)."""
     if not isinstance(body, dict):
         return None
     if protocol == "v1":

@@ -194,7 +194,7 @@ class Kube:
                              _request_timeout=self.request_timeout) or "")
 
     def pod_proxy_get(self, name: str, namespace: str, port: int, path: str) -> str:
-        """GET /api/v1/namespaces/<ns>/pods/<name>:<port>/proxy/<path> (facts §7.3): the pod port's answer body."""
+        """GET /api/v1/namespaces/<ns>/pods/<name>:<port>/proxy/<path> (the pod proxy): the pod port's answer body."""
         from kubernetes import client
 
         api = client.CoreV1Api(self._api_client)

@@ -1,4 +1,4 @@
-"""The Kubernetes resource types kslab reads and writes (facts file §5.4), as plain data."""
+"""The Kubernetes resource types kslab reads and writes (sources: docs/upstream-sources.md), as data."""
 
 from __future__ import annotations
 

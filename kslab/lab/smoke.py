@@ -1,9 +1,10 @@
 """Known-answer smoke tests against a deployed model: readiness, metadata, V1/V2 predictions, rejection.
 
-Expected classes come from the catalog (facts §6.2), never from the model under test. For malformed input
-the checks assert what the real KServe server does (kserve 0.21 measured): a V1 body that is not JSON → 400,
-a V2 body without "inputs" → 422 (FastAPI validation), a wrong feature count → 500 with the estimator's
-message (the server wraps every predict error as an InferenceError). The last is asserted as "rejected".
+Expected classes come from the catalog (kserve/kserve@v0.20.0:test/e2e/predictor/test_sklearn.py), never from
+the model under test. For malformed input the checks assert what the real KServe server does (kserve 0.21
+measured): a V1 body that is not JSON → 400, a V2 body without "inputs" → 422 (FastAPI validation), a wrong
+feature count → 500 with the estimator's message (the server wraps every predict error as an
+InferenceError). The last is asserted as "rejected".
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""From an InferenceService to an Endpoint on 127.0.0.1 through a port-forward (facts §4.3, §5, §6.4).
+"""From an InferenceService to an Endpoint on 127.0.0.1 through a port-forward.
+
+Addresses come from the InferenceService status
+(kserve/kserve@v0.20.0:pkg/apis/serving/v1beta1/inference_service_status.go).
 
 Knative mode (status.deploymentMode Knative/Serverless, or a Knative Service child): forward to the
 Istio gateway, svc/istio-ingressgateway port 80 in istio-system, and send the host of status.url as
@@ -36,7 +39,7 @@ MODEL_SERVER_PORT = 8080  # kserve-container's http_port in every shipped runtim
 KNATIVE_MODES = ("knative", "serverless")
 STANDARD_MODES = ("standard", "rawdeployment")
 MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
-# REST protocols of the shipped ClusterServingRuntimes (facts §2.9); grpc-* left out.
+# REST protocols of the shipped ClusterServingRuntimes (kserve/kserve@v0.20.0:config/runtimes); grpc-* left out.
 RUNTIME_PROTOCOLS: dict[str, tuple[str, ...]] = {
     "kserve-sklearnserver": ("v1", "v2"), "kserve-xgbserver": ("v1", "v2"), "kserve-lgbserver": ("v1", "v2"),
     "kserve-pmmlserver": ("v1", "v2"), "kserve-paddleserver": ("v1", "v2"), "kserve-predictiveserver": ("v1", "v2"),
@@ -104,12 +107,12 @@ def runtime_protocols(isvc: Obj) -> tuple[str, ...]:
         return RUNTIME_PROTOCOLS[runtime]
     fmt = str((model.get("modelFormat") or {}).get("name") or "")
     if runtime is None and fmt == "sklearn" and model.get("protocolVersion") == "v2":
-        return RUNTIME_PROTOCOLS["kserve-mlserver"]  # auto-selected: priority 2 beats sklearnserver (facts §2.9)
+        return RUNTIME_PROTOCOLS["kserve-mlserver"]  # auto-selected: priority 2 beats sklearnserver
     return ("v1", "v2")
 
 
 def route_for(isvc: Obj, mode: str, pod: str | None = None) -> Route:
-    """The forward target (and Host header) for an InferenceService in ``mode`` (facts §6.4)."""
+    """The forward target (and Host header) for an InferenceService in ``mode``."""
     namespace, name = isvc["metadata"]["namespace"], isvc["metadata"]["name"]
     if pod:
         return Route(ForwardTarget(namespace, f"pod/{pod}", MODEL_SERVER_PORT), None, "pod")

@@ -10,7 +10,7 @@ from typing import Any
 
 DEFAULT_ISVC = "sklearn-iris"
 # Always in the template scope. standard_annotation: what the deploymentMode annotation reads after creating
-# an InferenceService with RawDeployment (the 0.17+ webhook rewrites it to Standard; facts §4.2).
+# an InferenceService with RawDeployment (the 0.17+ webhook rewrites it to Standard).
 # explainer_image: kslab's explainer image (kslab.explainer.IMAGE).
 BUILTIN_NAMES = ("namespace", "mode", "kserve_version", "provider", "standard_annotation", "explainer_image")
 PHASES = ("main", "catch", "finally")

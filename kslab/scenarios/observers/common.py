@@ -13,7 +13,7 @@ from kslab.models.endpoint import Endpoint
 from kslab.scenarios.context import ScenarioContext
 
 Obj = dict[str, Any]
-IRIS = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]  # facts §6.2: both class 1
+IRIS = [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]  # both class 1 (KServe's e2e test_sklearn.py)
 
 
 def read_isvc(ctx: ScenarioContext, name: str | None = None) -> Obj:
@@ -30,7 +30,7 @@ def predictor_status(isvc: Obj) -> Obj:
 
 def configured_split(isvc: Obj) -> dict[str, float]:
     """Percent per revision from status.components.predictor.traffic (duplicates summed). Standard mode has
-    no traffic: the predictor Deployment takes what the 0.20 ``status.canaryStatuses[]`` leave (facts §4.3)."""
+    no traffic: the predictor Deployment takes what the 0.20 ``status.canaryStatuses[]`` leave."""
     out: dict[str, float] = {}
     for target in predictor_status(isvc).get("traffic") or []:
         revision = target.get("revisionName")

@@ -1,4 +1,6 @@
-"""``explain``: POST ``/v1/models/<isvc>:explain`` through the managed endpoint (facts §6.1, §9).
+"""``explain``: POST ``/v1/models/<isvc>:explain`` through the managed endpoint.
+
+Routes: kserve/kserve@v0.20.0:python/kserve/kserve/protocol/rest/v1_endpoints.py.
 
 In Knative mode KServe's top-level VirtualService sends ``:explain`` on the InferenceService host to the
 explainer component; a predictor-only InferenceService answers 501 ("Could not find explainer_host.")

@@ -1,4 +1,4 @@
-"""Per-pod model-server metrics through the API server's pod proxy (facts §7.2, §7.3).
+"""Per-pod model-server metrics through the API server's pod proxy (KServe's metrics.py).
 
 A snapshot lists the InferenceService's predictor pods, reads ``/metrics`` on each pod's port 8080
 (``kserve-container``, so queue-proxy is bypassed) and keeps ``request_predict_seconds_count`` and
@@ -28,7 +28,7 @@ def predictor_pods(kube: Kube, namespace: str, isvc: str, component: str = "pred
 
 
 def pod_group(pod: dict[str, Any], isvc: str) -> str:
-    """The Knative revision; in Standard mode the Deployment (label app=isvc.<deployment>, facts §5.2)."""
+    """The Knative revision; in Standard mode the Deployment (label app=isvc.<deployment>, KServe's raw reconciler)."""
     labels = (pod.get("metadata") or {}).get("labels") or {}
     app = str(labels.get("app") or "")
     return str(labels.get(REVISION_LABEL) or (app.removeprefix("isvc.") if app.startswith("isvc.") else "")
