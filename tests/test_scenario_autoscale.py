@@ -60,4 +60,18 @@ def test_autoscale_raw_mode_checks_the_hpa_and_says_scaling_is_not_observable(sc
     assert after["hpa_scaling"] == "not observable without metrics-server"
     assert after["max_seen"] == 1 and list(after["by_revision"]) == ["sklearn-iris-predictor"]
     assert [a["name"] for a in entry["assertions"]] == ["HPA minReplicas", "HPA maxReplicas", "HPA metric is cpu",
-                                                        "HPA scaling reported", "replicas stayed within min..max"]
+                                                        "replicas stayed within min..max", "HPA scaling reported"]
+    assert steps["HPA with metrics"]["result"] == "skipped"
+
+
+def test_autoscale_raw_mode_with_metrics_server_requires_scaling_active(scenario_lab, capsys, monkeypatch):
+    monkeypatch.setenv("KSLAB_MODE", "standard")
+    scenario_lab.knobs.metrics_server = True  # the HPA reads CPU: ScalingActive=True/ValidMetricFound
+    code, entry = run_autoscale(scenario_lab, capsys, "--set", "duration=1s")
+    assert (code, entry["verdict"]) == (0, "passed"), entry["reason"]
+    steps = {s["name"]: s for s in entry["steps"]}
+    after = steps["replicas after load"]["observations"]
+    assert (after["hpa"]["scaling_active"], after["hpa"]["scaling_reason"]) == ("True", "ValidMetricFound")
+    assert after["hpa_scaling"] == "active"
+    assert steps["HPA without metrics-server"]["result"] == "skipped"
+    assert [a["name"] for a in entry["assertions"]][-1] == "HPA ScalingActive"

@@ -107,10 +107,24 @@ def observe_replicas(ctx: ScenarioContext, options: dict[str, Any]) -> dict[str,
            "by_revision": by_revision, "max_seen": max(peak.values(), default=total),
            "max_seen_by_deployment": peak, "max_seen_total": max(seen), "min_seen": min(seen), "samples": len(seen),
            "hpa": hpa, **settle}
-    if hpa is not None:
-        out["hpa_scaling"] = ("not observable without metrics-server" if hpa.get("scaling_reason") ==
-                              "FailedGetResourceMetric" else f"ScalingActive={hpa.get('scaling_active')}")
+    out.update(hpa_outcome(hpa))
     return out
+
+
+def hpa_outcome(hpa: dict[str, Any] | None) -> dict[str, Any]:
+    """What the HPA's ScalingActive condition says: without metrics-server it is False/FailedGetResourceMetric
+    (scaling not observable); with it, True. ``hpa_metrics_missing`` / ``hpa_metrics_available`` let a scenario
+    branch on it (both False when there is no HPA)."""
+    if hpa is None:
+        return {"hpa_metrics_missing": False, "hpa_metrics_available": False}
+    missing = hpa.get("scaling_reason") == "FailedGetResourceMetric"
+    if missing:
+        scaling = "not observable without metrics-server"
+    elif hpa.get("scaling_active") == "True":
+        scaling = "active"
+    else:
+        scaling = f"ScalingActive={hpa.get('scaling_active')} {hpa.get('scaling_reason') or ''}".strip()
+    return {"hpa_scaling": scaling, "hpa_metrics_missing": missing, "hpa_metrics_available": not missing}
 
 
 def _totals(rows: list[dict[str, Any]]) -> list[int]:

@@ -1,7 +1,9 @@
 """HorizontalPodAutoscaler stand-in: keeps the target Deployment within [minReplicas, maxReplicas].
 
-There is no metrics-server in the lab cluster (facts §3.4), so the HPA reports that it cannot
-read CPU metrics (ScalingActive=False/FailedGetResourceMetric) and never scales on load.
+By default the cluster has no metrics-server, as a fresh kind cluster: the HPA reports that it cannot read
+its metric (ScalingActive=False/FailedGetResourceMetric), as Kubernetes' HPA controller does
+(kubernetes/kubernetes pkg/controller/podautoscaler/horizontal.go). With ``settings.metrics_server`` it reports
+ScalingActive=True/ValidMetricFound. It never scales on load either way.
 """
 
 from __future__ import annotations
@@ -56,10 +58,15 @@ class HorizontalPodAutoscalerReconciler(Reconciler):
         put(conds, "AbleToScale", "True", "SucceededGetScale", "the HPA controller was able to get the target's "
             "current scale")
         metric = ((spec.get("metrics") or [{}])[0].get("resource") or {}).get("name", "cpu")
-        put(conds, "ScalingActive", "False", "FailedGetResourceMetric",
-            f"the HPA was unable to compute the replica count: failed to get {metric} utilization: unable to get "
-            f"metrics for resource {metric}: unable to fetch metrics from resource metrics API: the server could not "
-            "find the requested resource (get pods.metrics.k8s.io)")
+        if self.settings.metrics_server:
+            put(conds, "ScalingActive", "True", "ValidMetricFound",
+                f"the HPA was able to successfully calculate a replica count from {metric} resource utilization "
+                "(percentage of request)")
+        else:
+            put(conds, "ScalingActive", "False", "FailedGetResourceMetric",
+                f"the HPA was unable to compute the replica count: failed to get {metric} utilization: unable to get "
+                f"metrics for resource {metric}: unable to fetch metrics from resource metrics API: the server could "
+                "not find the requested resource (get pods.metrics.k8s.io)")
         status.update({"currentReplicas": int((dep.get("status") or {}).get("replicas") or 0),
                        "desiredReplicas": desired})
         set_status(self.store, HPAS, hpa, status, MANAGER)

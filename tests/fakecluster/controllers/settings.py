@@ -45,6 +45,7 @@ class ControllerSettings:
     ingress_ready: bool | None = None  # None: ready unless istio-ingressgateway exists and is not Available
     net_istio_running: bool | None = None  # None: running unless knative-serving/net-istio-controller is not Available
     oom_memory_needed: str | None = None  # a kserve-container with limits.memory below this is OOMKilled (exit 137)
+    metrics_server: bool = False  # True: HPAs read their metric (ScalingActive=True); False: FailedGetResourceMetric
     failing_storage_uris: set[str] = field(default_factory=set)  # storage-initializer exits 1 for these URIs
     leave_ksvc_on_delete: bool = False  # deleting an ISVC orphans its Knative Services (kserve/kserve#4194-like)
 
