@@ -68,3 +68,15 @@ def test_cli_startup_does_not_import_heavy_clients():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+def test_nothing_shipped_cites_files_outside_the_repository():
+    """Users get kslab/, manifests/, scenarios/, docs/, images/ and the README: every source they cite is upstream
+    (repo@tag:path, listed in docs/upstream-sources.md), never notes that live beside this checkout."""
+    root = PACKAGE.parent
+    paths = [root / "README.md"] + [p for d in ("kslab", "manifests", "scenarios", "docs", "images")
+                                    for p in (root / d).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    offences = [f"{p.relative_to(root)}: {needle}" for p in paths
+                for needle in ("shared/reference", "../shared", "facts §", "kserve-lab-facts")
+                if needle in p.read_text(encoding="utf-8", errors="replace")]
+    assert offences == []

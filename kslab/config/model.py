@@ -70,7 +70,7 @@ class LabSettings:
 
 @dataclass
 class LoadSettings:
-    """`kslab load --in-cluster`: the generator image ("" = ghcr.io/kslab/kslab-load:<kslab version>)."""
+    """`kslab load --in-cluster`: the generator image ("" = kslab/load:<kslab version>, built and loaded by kslab)."""
 
     image: str = ""
 

@@ -1,6 +1,6 @@
 """`kslab load --in-cluster`: load a deployed model from K pods inside its cluster (no port-forward in the way).
 
-The target is the InferenceService's cluster-internal address (``status.address.url``, facts §4.3:
+The target is the InferenceService's cluster-internal address (``status.address.url``, inference_service_status.go:
 Knative ``http://<isvc>.<ns>.svc.cluster.local``, Standard ``http://<isvc>-predictor.<ns>.svc.cluster.local``)
 plus the protocol's predict/infer route; the Job runs in the model's namespace.
 """

@@ -1,7 +1,7 @@
 """Preflight: can this machine run the lab with the chosen provider? Each failed check says the fix.
 
 Resource floor: KServe's developer docs run the lab on minikube with 4 CPUs / 8 GB, the Knative
-Operator asks 6 CPUs / 6 GB for one node (facts §3.3); the sklearn runtime requests 1 CPU / 2Gi per
+Operator asks 6 CPUs / 6 GB for one node (knative.dev operator docs); the sklearn runtime asks 1 CPU / 2Gi per
 pod unless the InferenceService overrides it, and canary + 6 autoscaled pods multiply that.
 """
 

@@ -1,6 +1,6 @@
 """``latency-layers``: the same predict request measured at each layer of the serving path, in one run.
 
-Layers (facts §5, §6.4, §7.2), each reached through its own port-forward and asked ``requests`` times in
+Layers (see docs/upstream-sources.md), each reached through its own port-forward and asked ``requests`` times in
 interleaved rounds (so drift hits every layer alike), medians reported:
 
 - ``gateway``: the Istio ingress gateway with the InferenceService's Host header (Knative mode);

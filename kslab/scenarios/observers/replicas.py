@@ -7,7 +7,7 @@ over the sum of Ready pods of all predictor Deployments.
 
 Knative mode: one Deployment per revision (``<revision>-deployment``) and its PodAutoscaler; Standard
 mode: Deployment ``<isvc>-predictor`` and its HPA (whose spec is reported: without metrics-server the
-HPA cannot scale, facts §3.4).
+HPA reports ScalingActive False).
 """
 
 from __future__ import annotations
