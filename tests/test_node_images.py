@@ -12,11 +12,13 @@ import pytest
 from kslab import __version__
 from kslab.cli.main import run
 from kslab.exitcodes import ExitCode
+from kslab.explainer import IMAGE as EXPLAINER_IMAGE
 from kslab.load.jobspec import DEFAULT_IMAGE
 from kslab.paths import manifests_dir
 from kslab.stack.images import load_images
 
 LOAD_TAG = f"kslab/load:{__version__}"
+EXPLAINER_TAG = f"kslab/explainer:{__version__}"
 RUNTIME = ["kserve/sklearnserver:v0.20.0", "kserve/storage-initializer:v0.20.0"]
 ROOT = manifests_dir().parent
 
@@ -47,6 +49,9 @@ def test_the_catalog_names_kslab_s_images_and_the_release_s_runtime_images():
     assert (load.tag, load.config_key) == (LOAD_TAG, "load.image") and load.tag == DEFAULT_IMAGE
     assert load.dockerfile_path.is_file() and not load.tag.startswith("ghcr.io/")
     assert catalog.runtime_images("v0.20.0") == RUNTIME
+    explainer = catalog.kslab_image("explainer")
+    assert explainer.tag == EXPLAINER_TAG == EXPLAINER_IMAGE  # what the explainer scenario deploys
+    assert explainer.dockerfile_path.is_file()
 
 
 def test_up_on_kind_builds_and_loads_kslab_images_and_preloads_runtime_images(lab_env, capsys, tmp_path):
@@ -54,13 +59,17 @@ def test_up_on_kind_builds_and_loads_kslab_images_and_preloads_runtime_images(la
     assert code == ExitCode.OK, captured.err
     assert ["build", "-t", LOAD_TAG, "-f", str(ROOT / "images/kslab-load/Dockerfile"), str(ROOT)] in \
         lab_env.calls("docker")
+    assert ["build", "-t", EXPLAINER_TAG, "-f", str(ROOT / "images/kslab-explainer/Dockerfile"), str(ROOT)] in \
+        lab_env.calls("docker")
     loads = [a for a in lab_env.calls("kind") if a[:2] == ["load", "docker-image"]]
-    assert loads == [["load", "docker-image", image, "--name", "kslab"] for image in [LOAD_TAG, *RUNTIME]]
+    assert loads == [["load", "docker-image", image, "--name", "kslab"]
+                     for image in [LOAD_TAG, EXPLAINER_TAG, *RUNTIME]]
     assert [a for a in lab_env.calls("docker") if a[0] == "pull"] == [["pull", image] for image in RUNTIME]
     for image in RUNTIME:
         assert f"{image}: pulling" in captured.err and f"{image}: loading onto the node" in captured.err
     step = images_step(tmp_path)
-    assert step["observations"]["kslab"] == [{"image": LOAD_TAG, "action": "loaded"}]
+    assert step["observations"]["kslab"] == [{"image": LOAD_TAG, "action": "loaded"},
+                                             {"image": EXPLAINER_TAG, "action": "loaded"}]
     assert [r["action"] for r in step["observations"]["runtime"]] == ["loaded", "loaded"]
     assert lab_env.cluster.node.has_image(f"docker.io/{LOAD_TAG}")  # the fake node sees what kind loaded
 
@@ -81,7 +90,7 @@ def test_a_runtime_image_that_cannot_be_pulled_is_only_a_warning(lab_env, capsys
     assert f"warning: {RUNTIME[0]} not preloaded (Error response from daemon: pull access denied" in captured.err
     assert "the node will pull it itself" in captured.err
     loads = [a[2] for a in lab_env.calls("kind") if a[:2] == ["load", "docker-image"]]
-    assert loads == [LOAD_TAG, RUNTIME[1]]
+    assert loads == [LOAD_TAG, EXPLAINER_TAG, RUNTIME[1]]
 
 
 def test_up_on_minikube_loads_with_minikube_image_load(lab_env, capsys, tmp_path):
@@ -89,11 +98,11 @@ def test_up_on_minikube_loads_with_minikube_image_load(lab_env, capsys, tmp_path
     code, captured = up(capsys)
     assert code == ExitCode.OK, captured.err
     loads = [a for a in lab_env.calls("minikube") if a[:2] == ["image", "load"]]
-    assert loads == [["image", "load", image, "-p", "kslab"] for image in [LOAD_TAG, *RUNTIME]]
+    assert loads == [["image", "load", image, "-p", "kslab"] for image in [LOAD_TAG, EXPLAINER_TAG, *RUNTIME]]
     assert lab_env.cluster.node.has_image(RUNTIME[0])
     code, captured = up(capsys)
     assert code == ExitCode.OK, captured.err
-    assert len([a for a in lab_env.calls("minikube") if a[:2] == ["image", "load"]]) == 3  # skipped: on the node
+    assert len([a for a in lab_env.calls("minikube") if a[:2] == ["image", "load"]]) == 4  # skipped: on the node
 
 
 def test_without_docker_kslab_says_how_to_get_it(lab_env, capsys, monkeypatch):
