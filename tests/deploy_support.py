@@ -85,4 +85,6 @@ def lab_fixture(fake_cluster: FakeCluster, tmp_path: Path, monkeypatch: pytest.M
     # explicit: the kubernetes client reads $KUBECONFIG once, when it is first imported in this process
     monkeypatch.setenv("KSLAB_KUBECONFIG", str(fake_cluster.kubeconfig_path))  # type: ignore[attr-defined]
     monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path / "state"))
+    if fake_cluster.controllers is not None:  # the node downloads gs:// models from the same stand-in kslab asks
+        fake_cluster.controllers.settings.public_storage = fake_gcs.has
     return Lab(fake_cluster, tmp_path)

@@ -44,6 +44,11 @@ class FakeGcs:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
+    def has(self, uri: str) -> bool:
+        """Whether the storage initializer would find ``gs://BUCKET/PATH``: objects under PATH/ or the object PATH."""
+        path = uri[len("gs://"):].rstrip("/")
+        return path in self.objects or any(o.startswith(path + "/") for o in self.objects)
+
     def buckets(self) -> set[str]:
         return {o.split("/", 1)[0] for o in self.objects}
 

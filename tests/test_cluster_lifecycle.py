@@ -6,7 +6,6 @@ The argv each fake tool received is checked against the facts file (§2.3 for 0.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,7 @@ import yaml
 
 from kslab.cli.main import run
 from kslab.exitcodes import ExitCode
-
-
-@pytest.fixture
-def lab_env(fake_tools, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("KSLAB_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("KSLAB_TIMEOUTS__INSTALL", "60")
-    return fake_tools
+from tests.up_support import lab_env_fixture  # noqa: F401  (fixture registration)
 
 
 def up(capsys, *args):

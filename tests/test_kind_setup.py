@@ -8,7 +8,6 @@ kind's release notes list the node images built for that release, each as kindes
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -21,19 +20,10 @@ from kslab.exitcodes import ExitCode
 from kslab.lab.preflight import check_kind_release
 from kslab.providers.kind import render_kind_config
 from kslab.stack.versions import KindPin, kind_pin, load_matrix
+from tests.up_support import lab_env_fixture  # noqa: F401  (fixture registration)
 
 RELEASE = load_matrix().release("0.20")
 DIGEST = "7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a"
-
-
-@pytest.fixture
-def lab_env(fake_tools, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("KSLAB_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("KSLAB_TIMEOUTS__INSTALL", "60")
-    return fake_tools
 
 
 def test_the_rendered_config_maps_no_host_port_by_default():

@@ -4,7 +4,6 @@ kind/minikube nodes; an existing cluster must be told where to pull them from (m
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,12 @@ from kslab.explainer import IMAGE as EXPLAINER_IMAGE
 from kslab.load.jobspec import DEFAULT_IMAGE
 from kslab.paths import manifests_dir
 from kslab.stack.images import load_images
+from tests.up_support import lab_env_fixture  # noqa: F401  (fixture registration)
 
 LOAD_TAG = f"kslab/load:{__version__}"
 EXPLAINER_TAG = f"kslab/explainer:{__version__}"
 RUNTIME = ["kserve/sklearnserver:v0.20.0", "kserve/storage-initializer:v0.20.0"]
 ROOT = manifests_dir().parent
-
-
-@pytest.fixture
-def lab_env(fake_tools, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith("KSLAB_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("KSLAB_TIMEOUTS__INSTALL", "60")
-    return fake_tools
 
 
 def up(capsys, *args):

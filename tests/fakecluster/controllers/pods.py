@@ -4,7 +4,8 @@ Scheduling compares the pod's resource requests (max of the init containers vs. 
 app containers, requests falling back to limits) with what the node's allocatable leaves free.
 A pod that does not fit stays Pending with PodScheduled=False/Unschedulable and a FailedScheduling
 Event; it is retried whenever a pod goes away or a node changes. A bound pod runs its init
-containers (storage-initializer fails for ``settings.failing_storage_uris`` and goes into
+containers (storage-initializer fails for ``settings.failing_storage_uris`` and for gs:// URIs that
+``settings.public_storage`` does not hold, and goes into
 CrashLoopBackOff), then its containers start and become Ready. Logs go to the NodeRuntime.
 """
 
@@ -262,7 +263,9 @@ class PodLifecycle(Reconciler):
         container = pod["spec"]["initContainers"][index]
         uri = container_logs.storage_uri_of(container) if container["name"] == "storage-initializer" else ""
         cid = _container_id(uid, container["name"], attempt)
-        if uri and uri in self.settings.failing_storage_uris:
+        store_has = self.settings.public_storage
+        missing = uri.startswith("gs://") and store_has is not None and not store_has(uri)
+        if uri and (uri in self.settings.failing_storage_uris or missing):
             text = container_logs.storage_initializer_failure(uri)
             self.mgr.node.append_log(namespace, name, container["name"], text)
             terminated = {"exitCode": 1, "reason": "Error", "message": text, "startedAt": started,

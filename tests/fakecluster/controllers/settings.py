@@ -8,6 +8,7 @@ Settings are read on every use, so changing them while the controllers run takes
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -47,6 +48,9 @@ class ControllerSettings:
     oom_memory_needed: str | None = None  # a kserve-container with limits.memory below this is OOMKilled (exit 137)
     metrics_server: bool = False  # True: HPAs read their metric (ScalingActive=True); False: FailedGetResourceMetric
     failing_storage_uris: set[str] = field(default_factory=set)  # storage-initializer exits 1 for these URIs
+    # The public object store the storage-initializer downloads gs:// URIs from (e.g. tests/fake_gcs.FakeGcs.has):
+    # a gs:// model it does not hold fails to fetch, as on a real node. None: every gs:// URI exists.
+    public_storage: Any = None
     leave_ksvc_on_delete: bool = False  # deleting an ISVC orphans its Knative Services (kserve/kserve#4194-like)
 
     # Image pulls (image_pulls.py): "published" = an image neither on the node nor published upstream fails
