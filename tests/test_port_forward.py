@@ -10,9 +10,9 @@ import time
 import pytest
 
 from kslab.errors import CheckFailed, EnvironmentMissing, WaitTimeout
+from kslab.models.cluster import ClusterAccess
 from kslab.portforward import cleanup
 from kslab.portforward.forward import ForwardTarget, PortForward
-from kslab.providers.base import ClusterAccess
 from tests.fakecluster.controllers.lab import wait_for
 from tests.portforward_support import PODS, backend, gone, request, seed_gateway
 

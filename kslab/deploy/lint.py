@@ -17,8 +17,8 @@ from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.ownership import managed_by_kslab
 from kslab.kube.quantity import cpu_millis, format_cpu, format_memory, memory_bytes
+from kslab.models.stack import StackMatrix
 from kslab.stack.installed import installed_kserve_version, knative_installed, mode_names_known
-from kslab.stack.versions import StackMatrix
 
 Obj = dict[str, Any]
 MODE_ANNOTATION = "serving.kserve.io/deploymentMode"

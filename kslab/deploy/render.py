@@ -7,9 +7,9 @@ from typing import Any
 import yaml
 
 from kslab.models.catalog import CatalogModel
+from kslab.models.stack import StackRelease
 from kslab.paths import manifests_dir
 from kslab.stack.components import fill
-from kslab.stack.versions import StackRelease
 
 Obj = dict[str, Any]
 ISVC_TEMPLATE = "isvc/inferenceservice.yaml"

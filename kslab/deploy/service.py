@@ -29,10 +29,11 @@ from kslab.kube.errors import KubeApiError
 from kslab.kube.ownership import MANAGED_BY_LABEL, ensure_namespace, managed_by_kslab
 from kslab.kube.wait import wait_for
 from kslab.models.catalog import catalog_model
+from kslab.models.cluster import ClusterAccess
 from kslab.models.run_record import RunRecord
-from kslab.providers.base import ClusterAccess
+from kslab.models.stack import StackMatrix
 from kslab.providers.registry import cluster_access
-from kslab.stack.versions import StackMatrix, load_matrix
+from kslab.stack.versions import load_matrix
 
 Obj = dict[str, Any]
 Observer = Callable[[str, str, str], None]

@@ -23,7 +23,7 @@ from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.wait import wait_for
 from kslab.models.catalog import CatalogModel
-from kslab.providers.base import ClusterAccess
+from kslab.models.cluster import ClusterAccess
 from kslab.stack.readiness import pod_ready
 from kslab.util.redact import register_secret
 

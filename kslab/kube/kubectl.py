@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kslab.errors import CheckFailed
-from kslab.providers.base import ClusterAccess
+from kslab.models.cluster import ClusterAccess
 from kslab.util.process import run_tool
 
 

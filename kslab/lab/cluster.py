@@ -13,15 +13,16 @@ from kslab.kube.client import Kube
 from kslab.kube.ownership import ensure_namespace
 from kslab.lab.cluster_facts import cluster_facts
 from kslab.lab.preflight import Check, check_server_version, require_passing, run_preflight
+from kslab.models.cluster import ClusterAccess
 from kslab.models.run_record import RunRecord
-from kslab.providers.base import ClusterAccess
+from kslab.models.stack import StackMatrix
 from kslab.providers.kind import GATEWAY_NODE_PORT
 from kslab.providers.registry import make_provider
 from kslab.providers.state import MANAGED_BY_LABEL, ProviderState
 from kslab.stack.components import load_components, placeholders
 from kslab.stack.helm import Helm
 from kslab.stack.installer import ComponentResult, StackInstaller
-from kslab.stack.versions import StackMatrix, load_matrix
+from kslab.stack.versions import load_matrix
 
 Observer = Callable[[str, str, str], None]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from kslab.config.model import Settings
 from kslab.errors import EnvironmentMissing
-from kslab.stack.versions import KindPin, StackRelease
+from kslab.models.stack import KindPin, StackRelease
 from kslab.util.process import INSTALL_HINTS, run_tool, which
 
 MIN_CPUS = 4

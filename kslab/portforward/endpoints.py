@@ -28,9 +28,9 @@ from kslab.kube import conditions
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.errors import NotFound
+from kslab.models.cluster import ClusterAccess
 from kslab.models.endpoint import Endpoint
 from kslab.portforward.forward import EventSink, ForwardTarget, PortForward
-from kslab.providers.base import ClusterAccess
 from kslab.providers.registry import cluster_access
 
 Obj = dict[str, Any]

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from kslab.errors import CheckFailed, KslabError, WaitTimeout
+from kslab.models.cluster import ClusterAccess
 from kslab.portforward import cleanup
 from kslab.portforward.process import KubectlProcess
-from kslab.providers.base import ClusterAccess
 from kslab.util.process import require
 
 ADDRESS = "127.0.0.1"

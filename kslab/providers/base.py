@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from kslab.models.cluster import ClusterAccess, LineSink
 
 if TYPE_CHECKING:
     from kslab.providers.images import NodeImages
-
-LineSink = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class ClusterAccess:
-    """How to reach a cluster: a kubeconfig file and a context in it (None = the client's default)."""
-
-    kubeconfig: str | None
-    context: str | None
 
 
 class Provider(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kslab.config.model import Settings
 from kslab.errors import UsageError
-from kslab.providers.base import ClusterAccess, LineSink
+from kslab.models.cluster import ClusterAccess, LineSink
 from kslab.providers.images import NodeImages
 
 

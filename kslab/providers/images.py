@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kslab.errors import CheckFailed, EnvironmentMissing
-from kslab.providers.base import LineSink
+from kslab.models.cluster import LineSink
 from kslab.util.process import ToolResult, run_tool
 
 

@@ -10,11 +10,11 @@ import yaml
 
 from kslab.config.model import Settings
 from kslab.errors import CheckFailed
+from kslab.models.cluster import ClusterAccess, LineSink
+from kslab.models.stack import StackRelease
 from kslab.paths import manifests_dir
-from kslab.providers.base import ClusterAccess, LineSink
 from kslab.providers.images import KindImages
 from kslab.providers.state import CreatedClusterProvider, ProviderState
-from kslab.stack.versions import StackRelease
 from kslab.util.atomic import write_text
 from kslab.util.process import run_tool
 

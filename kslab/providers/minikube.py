@@ -6,10 +6,10 @@ import json
 
 from kslab.config.model import Settings
 from kslab.errors import CheckFailed
-from kslab.providers.base import ClusterAccess, LineSink
+from kslab.models.cluster import ClusterAccess, LineSink
+from kslab.models.stack import StackRelease
 from kslab.providers.images import MinikubeImages
 from kslab.providers.state import CreatedClusterProvider, ProviderState
-from kslab.stack.versions import StackRelease
 from kslab.util.process import run_tool
 
 

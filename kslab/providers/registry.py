@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from kslab.config.model import Settings
 from kslab.errors import UsageError
-from kslab.providers.base import ClusterAccess, Provider
+from kslab.models.cluster import ClusterAccess
+from kslab.models.stack import StackMatrix, StackRelease
+from kslab.providers.base import Provider
 from kslab.providers.existing import ExistingCluster
 from kslab.providers.kind import KindProvider
 from kslab.providers.minikube import MinikubeProvider
 from kslab.providers.state import ProviderState
-from kslab.stack.versions import StackMatrix, StackRelease, load_matrix
+from kslab.stack.versions import load_matrix
 
 
 def make_provider(settings: Settings, release: StackRelease, state: ProviderState | None = None,

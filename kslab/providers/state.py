@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kslab.kube.ownership import MANAGED_BY_LABEL  # noqa: F401  (re-exported for existing callers)
+from kslab.models.cluster import ClusterAccess
 from kslab.paths import state_dir
-from kslab.providers.base import ClusterAccess
 from kslab.util.atomic import write_json
 
 

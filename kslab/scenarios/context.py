@@ -19,7 +19,7 @@ from kslab.models.run_record import RunRecord
 
 if TYPE_CHECKING:  # kubernetes is heavy: Kube is imported lazily in kube()
     from kslab.kube.client import Kube
-    from kslab.providers.base import ClusterAccess
+    from kslab.models.cluster import ClusterAccess
 
 Progress = Callable[[str, str, str], None]
 

@@ -14,9 +14,9 @@ from typing import Any
 import yaml
 
 from kslab.errors import ConfigError
+from kslab.models.stack import StackMatrix, StackRelease
 from kslab.paths import manifests_dir
 from kslab.stack.helm import Chart
-from kslab.stack.versions import StackMatrix, StackRelease
 
 _PLACEHOLDER = re.compile(r"\{([a-z_.]+)\}")
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from kslab.errors import CheckFailed
-from kslab.providers.base import ClusterAccess, LineSink
+from kslab.models.cluster import ClusterAccess, LineSink
 from kslab.util.process import run_tool
 
 

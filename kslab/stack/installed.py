@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
-from kslab.stack.versions import StackMatrix
+from kslab.models.stack import StackMatrix
 
 KSERVE_NAMESPACE = "kserve"
 KSERVE_CONTROLLER = "kserve-controller-manager"
