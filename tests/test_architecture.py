@@ -64,7 +64,7 @@ def test_package_never_imports_the_test_fakes():
 def test_cli_startup_does_not_import_heavy_clients():
     code = ("import sys, kslab.cli.main; "
             "print(','.join(m for m in ('kubernetes', 'requests', 'sh', 'tenacity', 'rich.table', 'matplotlib', "
-            "'kserve', 'sklearn', 'hdrh', 'jsonschema') "
+            "'kserve', 'sklearn', 'hdrh', 'jsonschema', 'prometheus_client') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""

@@ -19,6 +19,7 @@ from kslab.scenarios.observers.stats import counter_delta
 
 MODEL_SERVER_PORT = 8080
 REVISION_LABEL = "serving.knative.dev/revision"
+PREDICT_FAMILY = "request_predict_seconds"  # KServe's predict histogram (kserve/metrics.py)
 
 
 def predictor_pods(kube: Kube, namespace: str, isvc: str, component: str = "predictor") -> list[dict[str, Any]]:
@@ -36,7 +37,7 @@ def pod_group(pod: dict[str, Any], isvc: str) -> str:
 
 
 def scrape(kube: Kube, namespace: str, pod: str, model: str) -> dict[str, float | None]:
-    samples = parse(kube.pod_proxy_get(pod, namespace, MODEL_SERVER_PORT, "metrics"))
+    samples = parse(kube.pod_proxy_get(pod, namespace, MODEL_SERVER_PORT, "metrics"), PREDICT_FAMILY)
     return {"count": value(samples, "request_predict_seconds_count", model_name=model),
             "sum": value(samples, "request_predict_seconds_sum", model_name=model)}
 

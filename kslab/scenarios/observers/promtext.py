@@ -1,81 +1,53 @@
-"""A small strict parser for the Prometheus text exposition format (what KServe's /metrics serves).
+"""Prometheus text exposition (what KServe's /metrics serves), read with prometheus_client's own parser.
 
-Only what the observers need: samples (name, labels, value), ``# HELP`` / ``# TYPE`` lines skipped,
-escaped label values decoded. A line that is not valid exposition text raises ValueError naming the
-line, so a proxy error page is never mistaken for metrics.
+The parser is lenient: an empty body parses as no metrics, and some garbage parses as an unknown metric.
+``parse`` therefore also requires the metric family the caller came for to be present (declared by a
+``# HELP`` / ``# TYPE`` line or sampled), so a proxy's error page, a JSON error body or an empty 200 raises
+ValueError instead of reading as "no requests counted". KServe declares its histograms when the model server
+starts (kserve/metrics.py), so the family is present before the first request, with no samples yet.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-
-_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-_LABEL = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*(,|\})')
-_ESCAPES = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
-_SPECIAL = {"+Inf": math.inf, "-Inf": -math.inf, "NaN": math.nan}
+from typing import Any, Protocol
 
 
-@dataclass(frozen=True)
-class Sample:
+class Sample(Protocol):
+    """What the observers read of a sample (prometheus_client.samples.Sample has these fields)."""
+
     name: str
     labels: dict[str, str]
     value: float
 
 
-def _unescape(text: str) -> str:
-    return re.sub(r"\\[\\\"n]", lambda m: _ESCAPES[m.group(0)], text)
+def _declares(family: Any, name: str) -> bool:
+    """True when ``family`` is ``name``: declared under that name, or a sample called ``name`` or ``name_<suffix>``
+    (untyped exposition text names each sample line's family after the sample)."""
+    if family.name == name:
+        return True
+    return any(s.name == name or s.name.startswith(f"{name}_") for s in family.samples)
 
 
-def _labels(line: str, pos: int, number: int) -> tuple[dict[str, str], int]:
-    labels: dict[str, str] = {}
-    if line[pos:pos + 1] != "{":
-        return labels, pos
-    pos += 1
-    if line[pos:].lstrip().startswith("}"):
-        return labels, line.index("}", pos) + 1
-    while True:
-        match = _LABEL.match(line, pos)
-        if match is None:
-            raise ValueError(f"line {number}: bad label set: {line!r}")
-        labels[match.group(1)] = _unescape(match.group(2))
-        pos = match.end()
-        if match.group(3) == "}":
-            return labels, pos
-        if line[pos:].lstrip().startswith("}"):  # trailing comma
-            return labels, line.index("}", pos) + 1
+def parse(text: str, family: str) -> list[Sample]:
+    """Every sample in ``text``. ValueError when ``text`` is not exposition text, or lacks the family ``family``."""
+    from prometheus_client.parser import text_string_to_metric_families
 
-
-def _value(text: str, number: int, line: str) -> float:
-    if text in _SPECIAL:
-        return _SPECIAL[text]
     try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"line {number}: bad sample value {text!r}: {line!r}") from None
-
-
-def parse(text: str) -> list[Sample]:
-    """Every sample in ``text``; ValueError on the first malformed line."""
-    out = []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = _NAME.match(line)
-        if match is None:
-            raise ValueError(f"line {number}: not a metric sample: {line!r}")
-        labels, pos = _labels(line, match.end(), number)
-        rest = line[pos:].split()
-        if not 1 <= len(rest) <= 2:
-            raise ValueError(f"line {number}: expected a value (and an optional timestamp): {line!r}")
-        out.append(Sample(match.group(0), labels, _value(rest[0], number, line)))
-    return out
+        families = list(text_string_to_metric_families(text))
+    except ValueError as exc:
+        raise ValueError(f"not Prometheus exposition text ({exc}): {_head(text)}") from None
+    if not any(_declares(f, family) for f in families):
+        raise ValueError(f"no metric family {family!r} in the answer: {_head(text)}")
+    return [s for f in families for s in f.samples]
 
 
 def value(samples: Iterable[Sample], name: str, **labels: str) -> float | None:
     """The sum of the samples called ``name`` whose labels include ``labels``; None when there is none."""
     found = [s.value for s in samples if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())]
-    return sum(found) if found else None
+    return float(sum(found)) if found else None
+
+
+def _head(text: str) -> str:
+    stripped = text.strip()
+    return repr(stripped[:80]) if stripped else "(empty body)"
