@@ -1,31 +1,25 @@
-"""Kubernetes resource quantities ("100m", "1", "256Mi", "1.5Gi", "2e3") as numbers."""
+"""Kubernetes resource quantities ("100m", "1", "256Mi", "1.5Gi", "2e3") as numbers, read by the kubernetes client's
+own parser (kubernetes.utils.quantity)."""
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
-
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1), "k": Decimal(10**3),
-            "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12), "P": Decimal(10**15),
-            "E": Decimal(10**18)}
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
+from decimal import Decimal
 
 
 def parse_quantity(value: str | int | float | None) -> Decimal:
     """The quantity in base units (cores, bytes); None or "" is zero. Raises ValueError when malformed."""
+    from kubernetes.utils.quantity import parse_quantity as parse
+
     if value is None or value == "":
         return Decimal(0)
-    text = str(value).strip()
-    match = _QUANTITY.match(text)
-    if match is None:
-        raise ValueError(f"not a Kubernetes quantity: {text!r}")
+    text = str(value).strip()  # str() first: Decimal(0.3) would be 0.29999..., and the CPU 299 millicores
     try:
-        number = Decimal(match.group(1))
-    except InvalidOperation:
+        number = parse(text)
+    except ValueError:
         raise ValueError(f"not a Kubernetes quantity: {text!r}") from None
-    suffix = match.group(2) or ""
-    return number * (_BINARY[suffix] if suffix in _BINARY else _DECIMAL[suffix])
+    if not number.is_finite():  # Decimal reads "NaN" and "Infinity"; Kubernetes does not
+        raise ValueError(f"not a Kubernetes quantity: {text!r}")
+    return number
 
 
 def cpu_millis(value: str | int | float | None) -> int:
