@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from tests.scenario_harness.fixture import (  # noqa: F401
     lab_fixture,
     scenario_lab_fixture,
@@ -49,7 +47,13 @@ def test_autoscale_fails_when_replicas_never_rise(scenario_lab, capsys):
     assert "replicas never rose above 1" in entry["reason"], entry["reason"]
     failed = [a for a in entry["assertions"] if not a["ok"]]
     assert [a["name"] for a in failed] == ["replicas rose under load"]
-    assert json.dumps(entry["timelines"]["replicas"])  # the flat timeline is still recorded
+    # the flat timeline is still recorded: the predictor Deployment seen Ready at 1 replica, never more
+    rows = [r for r in entry["timelines"]["replicas"] if r["name"].startswith("sklearn-iris-predictor-")]
+    assert rows and all(set(r) == {"t_s", "name", "ready", "desired"} for r in rows), entry["timelines"]["replicas"]
+    assert [r["t_s"] for r in rows] == sorted(r["t_s"] for r in rows)
+    assert max(r["ready"] for r in rows) == 1 and max(r["desired"] for r in rows) == 1, rows
+    after = next(s for s in entry["steps"] if s["name"] == "replicas after load")["observations"]
+    assert after["max_seen"] == 1
 
 
 def test_autoscale_raw_mode_checks_the_hpa_and_says_scaling_is_not_observable(scenario_lab, capsys, monkeypatch):
