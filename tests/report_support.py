@@ -103,8 +103,9 @@ def canary_scenario(load: dict[str, Any], start: dt.datetime) -> dict[str, Any]:
              "inputs": {"version": "v1"}, "observations": {}, "error": None, "started_at": _iso(start, 0)},
             {"name": "canary 20", "action": "patch", "phase": "main", "result": "ok", "duration_s": 8.0,
              "inputs": {"canaryTrafficPercent": 20}, "observations": {}, "error": None, "started_at": _iso(start, 12)},
-            {"name": "measure split", "action": "load", "phase": "main", "result": "ok", "duration_s": 10.0,
-             "inputs": {"requests": 1000}, "observations": split, "error": None, "started_at": _iso(start, 20)},
+            {"name": "measure split", "action": "observe", "phase": "main", "result": "ok", "duration_s": 10.0,
+             "inputs": {"observe": "traffic-split", "with": {"requests": 1000}}, "observations": split, "error": None,
+             "started_at": _iso(start, 20)},
         ],
         "assertions": [
             {"name": "split within tolerance", "step": "measure split",

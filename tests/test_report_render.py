@@ -180,7 +180,7 @@ def test_an_incomplete_run_renders_with_a_banner_and_valid_outputs(tmp_path_fact
 @pytest.mark.parametrize("record", [
     {"schema": "kslab.run/v1", "run_id": "20261124T010000Z-up-0001"},
     {"schema": "kslab.run/v1", "run_id": "20261124T010000Z-up-0002", "result": "ok", "steps": [{"name": "cluster"}],
-     "scenarios": [{"name": "canary"}, "not a scenario"], "settings": None, "tool": None},
+     "scenarios": [{"name": "canary"}], "settings": None, "tool": None},
     {"schema": "kslab.run/v1", "run_id": "20261124T010000Z-load-0003", "result": "failed", "finished_at": "x",
      "steps": [{"name": "load", "result": "ok", "observations": {"latency": {}, "throughput_rps": None,
                                                                   "steps": [{"level": 2}], "series": [{"t": 0}]}}]},
@@ -195,14 +195,45 @@ def test_records_missing_keys_still_render(tmp_path, monkeypatch, record):
     assert (run_dir / "report.html").read_text().startswith("<!DOCTYPE html>")
 
 
-def test_a_malformed_field_costs_its_plot_not_the_report(tmp_path_factory, tmp_path, monkeypatch):
+def test_a_histogram_that_does_not_decode_costs_its_plot_not_the_report(tmp_path_factory, tmp_path, monkeypatch):
     record = copy.deepcopy(read(real_lab_run(tmp_path_factory)))
-    load_of(record)["series"][0]["requests"] = "many"  # not a number: the per-second rate cannot be drawn
+    load_of(record)["histogram"] = "not-an-hdr-histogram"  # a string, as the schema says, but not HDR
     run_dir = write_run(tmp_path / "reports", record)
     monkeypatch.chdir(tmp_path)
     assert run(["report", "--format", "html"]) == ExitCode.OK
     html = (run_dir / "report.html").read_text()
-    assert '<p class="note">Percentiles over time — load: not drawn (' in html
+    assert '<p class="note">Latency histogram — load: not drawn (ValueError: the histogram does not decode' in html
     captions = re.findall(r"<figcaption>([^<]*)</figcaption>", html)
-    assert captions == ["Latency histogram — load", "Throughput against concurrency — load", "Step durations"]
+    assert captions == ["Percentiles over time — load", "Throughput against concurrency — load", "Step durations"]
     assert len(_images(html)) == 3
+
+
+@pytest.mark.parametrize(("where", "value", "field"), [
+    (("observations", "series", 0, "requests"), "many", "observations.series[0].requests: expected an integer"),
+    (("observations", "latency"), [1, 2], "observations.latency: expected an object"),
+    (("duration_s",), "slow", "duration_s: expected a number or null"),
+])
+def test_an_ill_typed_field_is_one_line_naming_the_run_and_the_field(tmp_path_factory, tmp_path, monkeypatch, capsys,
+                                                                     where, value, field):
+    record = copy.deepcopy(read(real_lab_run(tmp_path_factory)))
+    index = next(i for i, s in enumerate(record["steps"]) if s["name"] == "load")
+    target = record["steps"][index]
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    run_dir = write_run(tmp_path / "reports", record)
+    monkeypatch.chdir(tmp_path)
+    assert run(["report"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.splitlines()[0].startswith(f"error: run {record['run_id']}: steps[{index}].{field}"), err
+    assert "Traceback" not in err and not (run_dir / "report.md").exists()
+
+
+def test_an_entry_that_is_not_an_object_is_one_line(tmp_path, monkeypatch, capsys):
+    record = {"schema": "kslab.run/v1", "run_id": "20261124T010000Z-up-0004", "result": "ok",
+              "scenarios": [{"name": "canary"}, "not a scenario"]}
+    write_run(tmp_path / "reports", record)
+    monkeypatch.chdir(tmp_path)
+    assert run(["report", record["run_id"], "--format", "junit"]) == ExitCode.USAGE
+    assert capsys.readouterr().err.splitlines()[0] == \
+        "error: run 20261124T010000Z-up-0004: scenarios[1]: expected an object, got str 'not a scenario'"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
+from kslab.models.entries import ScenarioEntry
+from kslab.report.record import RunView, ScenarioRun, read_run
 from kslab.report.summary import scenario_measurements
 from kslab.report.text import clean
 
@@ -53,87 +56,133 @@ def _figure(caption: str, png: bytes) -> str:
             f"<figcaption>{escape(caption)}</figcaption></figure>")
 
 
-def _scenarios(record: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+def _scenario_heading(entry: ScenarioEntry) -> str:
+    verdict = entry.verdict_or_unknown
+    return (f"<h3>{_text(entry.name)} — <span class=\"{escape(verdict)}\">{escape(verdict)}</span></h3>"
+            f"<p>{_text(entry.description or '')} {_text(entry.reason or '')}</p>")
+
+
+def _assertion_table(entry: ScenarioEntry) -> list[str]:
+    if not entry.assertions:
+        return []
+    return [_table(["", "assertion", "expected", "observed", "tolerance", "message"],
+                   [["passed" if a.ok else "failed", a.name, a.expected, a.observed, a.tolerance, a.message]
+                    for a in entry.assertions])]
+
+
+def _timeline_table(entry: ScenarioEntry) -> list[str]:
+    """Condition changes and events, in time order."""
+    conditions = (entry.timelines.conditions if entry.timelines else None) or ()
+    events = entry.events or ()
+    if not conditions and not events:
+        return []
+    rows = sorted([[c.t_s, f"{c.type}={c.status}", c.reason] for c in conditions]
+                  + [[e.t_s, "event", e.label] for e in events], key=lambda row: row[0])
+    return [_table(["t (s)", "condition / event", "reason / label"], rows)]
+
+
+def _measurement_tables(scenario: ScenarioRun) -> list[str]:
+    return [part for title, headers, rows in scenario_measurements(scenario)
+            for part in (f"<p>{_text(title)}</p>", _table(headers, rows))]
+
+
+def _diagnosis_block(entry: ScenarioEntry) -> list[str]:
+    if not entry.diagnosis:
+        return []
+    return [f"<pre>{escape(json.dumps(entry.diagnosis, indent=2, default=str))}</pre>"]
+
+
+def _scenarios(run: RunView, summary: dict[str, Any]) -> list[str]:
     if not summary["scenarios"]:
         return []
     parts = ["<h2>Scenarios</h2>", _table(["scenario", "verdict", "assertions ok", "duration s", "reason"],
                                          [[r["name"], r["verdict"], f"{r['assertions'] - r['assertions_failed']}/"
                                            f"{r['assertions']}", r["duration_s"], r["reason"]]
                                           for r in summary["scenarios"]])]
-    for scenario in record.get("scenarios") or []:
-        if not isinstance(scenario, dict):
-            continue
-        assertions = [a for a in scenario.get("assertions") or [] if isinstance(a, dict)]
-        verdict = str(scenario.get("verdict") or "unknown")
-        parts.append(f"<h3>{_text(scenario.get('name'))} — <span class=\"{escape(verdict)}\">{escape(verdict)}</span>"
-                     f"</h3><p>{_text(scenario.get('description') or '')} {_text(scenario.get('reason') or '')}</p>")
-        if assertions:
-            parts.append(_table(["", "assertion", "expected", "observed", "tolerance", "message"],
-                                [["passed" if a.get("ok") else "failed", a.get("name"), a.get("expected"),
-                                  a.get("observed"), a.get("tolerance"), a.get("message")] for a in assertions]))
-        timelines = scenario.get("timelines") if isinstance(scenario.get("timelines"), dict) else {}
-        conditions = [c for c in timelines.get("conditions") or [] if isinstance(c, dict)]
-        events = [e for e in scenario.get("events") or [] if isinstance(e, dict)]
-        if conditions or events:
-            rows = sorted([[c.get("t_s"), f"{c.get('type')}={c.get('status')}", c.get("reason")] for c in conditions]
-                          + [[e.get("t_s"), "event", e.get("label")] for e in events],
-                          key=lambda row: row[0] if isinstance(row[0], int | float) else 0)
-            parts.append(_table(["t (s)", "condition / event", "reason / label"], rows))
-        for title, headers, rows in scenario_measurements(scenario):
-            parts += [f"<p>{_text(title)}</p>", _table(headers, rows)]
-        if scenario.get("diagnosis"):
-            parts.append(f"<pre>{escape(json.dumps(scenario['diagnosis'], indent=2, default=str))}</pre>")
+    for scenario in run.scenarios:
+        entry = scenario.entry
+        parts += [_scenario_heading(entry), *_assertion_table(entry), *_timeline_table(entry),
+                  *_measurement_tables(scenario), *_diagnosis_block(entry)]
     return parts
 
 
-def render_html(record: dict[str, Any], summary: dict[str, Any], plots: list[tuple[str, bytes]],
-                problems: list[str] | None = None) -> str:
-    from kslab.report.markdown import banner
-
-    title = f"kslab {summary.get('command') or 'run'} — {summary.get('run_id')}"
-    parts = [f"<h1>{escape(title)}</h1>"]
+def _run_table(summary: dict[str, Any]) -> list[str]:
+    parts = []
     if not summary["complete"]:
+        from kslab.report.markdown import banner
+
         plain = banner(summary).lstrip("> ").replace("**", "").replace("`", "")
         parts.append(f'<div class="banner">{escape(plain)}</div>')
     tool = summary["tool"]
-    parts.append(_table(["result", "provider", "started", "finished", "duration s", "kslab", "python"],
-                        [[summary.get("result"), summary.get("provider"), summary.get("started_at"),
-                          summary.get("finished_at"), summary.get("duration_s"), tool.get("kslab"),
-                          tool.get("python")]]))
-    if summary["headline"]:
-        parts += ["<h2>Summary</h2>", _table(["Metric", "Value", "Measured as"],
-                                             [[r["metric"], r["value"], r["detail"]] for r in summary["headline"]])]
-    diagnosis = record.get("diagnosis") if isinstance(record.get("diagnosis"), dict) else None
-    if diagnosis:
-        parts += ["<h2>Diagnosis</h2>", _table(["layer", "what kslab found", "fix"],
-                                               [[diagnosis.get("layer"), diagnosis.get("summary"),
-                                                 diagnosis.get("fix")]])]
-    parts += _scenarios(record, summary)
-    if summary["smoke"]:
-        checks = summary["checks"]
-        parts += [f"<h2>Smoke checks ({checks['passed']}/{checks['total']} passed)</h2>",
-                  _table(["", "check", "expected", "actual", "latency ms"],
-                         [["passed" if c["ok"] else "failed", c["name"], c["expected"], c["actual"], c["latency_ms"]]
-                          for c in summary["smoke"]])]
-    if summary["loads"]:
-        parts += ["<h2>Load</h2>", _table(
-            ["load", "mode", "conn.", "requests", "req/s", "mean ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
-             "max ms", "errors"],
-            [[ld["key"], ld.get("mode"), ld.get("connections"), ld.get("requests"), ld.get("throughput_rps"),
-              *((ld.get("latency") or {}).get(k) for k in LATENCY_COLUMNS), ld.get("error_total")]
-             for ld in summary["loads"]])]
-    if plots or problems:
-        parts += ["<h2>Plots</h2>", *(_figure(caption, png) for caption, png in plots),
-                  *(f'<p class="note">{_text(problem)}</p>' for problem in problems or [])]
+    return [*parts, _table(["result", "provider", "started", "finished", "duration s", "kslab", "python"],
+                           [[summary.get("result"), summary.get("provider"), summary.get("started_at"),
+                             summary.get("finished_at"), summary.get("duration_s"), tool.get("kslab"),
+                             tool.get("python")]])]
+
+
+def _headline_section(summary: dict[str, Any]) -> list[str]:
+    if not summary["headline"]:
+        return []
+    return ["<h2>Summary</h2>", _table(["Metric", "Value", "Measured as"],
+                                       [[r["metric"], r["value"], r["detail"]] for r in summary["headline"]])]
+
+
+def _diagnosis_section(run: RunView) -> list[str]:
+    diagnosis = run.section("diagnosis")
+    if not diagnosis:
+        return []
+    return ["<h2>Diagnosis</h2>", _table(["layer", "what kslab found", "fix"],
+                                         [[diagnosis.get("layer"), diagnosis.get("summary"), diagnosis.get("fix")]])]
+
+
+def _smoke_section(summary: dict[str, Any]) -> list[str]:
+    if not summary["smoke"]:
+        return []
+    checks = summary["checks"]
+    return [f"<h2>Smoke checks ({checks['passed']}/{checks['total']} passed)</h2>",
+            _table(["", "check", "expected", "actual", "latency ms"],
+                   [["passed" if c["ok"] else "failed", c["name"], c["expected"], c["actual"], c["latency_ms"]]
+                    for c in summary["smoke"]])]
+
+
+def _load_section(summary: dict[str, Any]) -> list[str]:
+    if not summary["loads"]:
+        return []
+    return ["<h2>Load</h2>", _table(
+        ["load", "mode", "conn.", "requests", "req/s", "mean ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
+         "max ms", "errors"],
+        [[ld["key"], ld.get("mode"), ld.get("connections"), ld.get("requests"), ld.get("throughput_rps"),
+          *((ld.get("latency") or {}).get(k) for k in LATENCY_COLUMNS), ld.get("error_total")]
+         for ld in summary["loads"]])]
+
+
+def _plots_section(plots: list[tuple[str, bytes]], problems: list[str]) -> list[str]:
+    if not plots and not problems:
+        return []
+    return ["<h2>Plots</h2>", *(_figure(caption, png) for caption, png in plots),
+            *(f'<p class="note">{_text(problem)}</p>' for problem in problems)]
+
+
+def _key_value_section(title: str, headers: list[str], facts: dict[str, Any]) -> list[str]:
+    return [f"<h2>{title}</h2>", _table(headers, [[k, v] for k, v in facts.items()])] if facts else []
+
+
+def _steps_section(summary: dict[str, Any]) -> list[str]:
+    return ["<h2>Steps</h2>", _table(["step", "result", "started at s", "duration s", "detail"],
+                                     [[s["name"], s["result"], s["offset_s"], s["duration_s"], s["detail"]]
+                                      for s in summary["steps"]])]
+
+
+def render_html(record: Mapping[str, Any] | RunView, summary: dict[str, Any], plots: list[tuple[str, bytes]],
+                problems: list[str] | None = None) -> str:
+    run = read_run(record)
+    title = f"kslab {summary.get('command') or 'run'} — {summary.get('run_id')}"
     facts = {**{f"cluster {k}": v for k, v in summary["cluster"].items()},
              **{f"stack {k}": v for k, v in summary["stack"].items()}}
-    if facts:
-        parts += ["<h2>Cluster and stack</h2>", _table(["fact", "value"], [[k, v] for k, v in facts.items()])]
-    parts += ["<h2>Steps</h2>", _table(["step", "result", "started at s", "duration s", "detail"],
-                                       [[s["name"], s["result"], s["offset_s"], s["duration_s"], s["detail"]]
-                                        for s in summary["steps"]])]
-    environment = record.get("environment") if isinstance(record.get("environment"), dict) else {}
-    if environment:
-        parts += ["<h2>Environment</h2>", _table(["key", "value"], [[k, v] for k, v in environment.items()])]
+    parts = [f"<h1>{escape(title)}</h1>", *_run_table(summary), *_headline_section(summary),
+             *_diagnosis_section(run), *_scenarios(run, summary), *_smoke_section(summary), *_load_section(summary),
+             *_plots_section(plots, problems or []), *_key_value_section("Cluster and stack", ["fact", "value"], facts),
+             *_steps_section(summary),
+             *_key_value_section("Environment", ["key", "value"], run.section("environment"))]
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
             f"<style>{CSS}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n")

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kslab.report.summary import SMOKE_PREFIX, is_incomplete
+from kslab.models.entries import Assertion, ScenarioEntry, Step
+from kslab.report.record import RunView, SmokeRun, read_run
+from kslab.report.summary import is_incomplete
 from kslab.report.text import clean
 
 MESSAGE_MAX = 500
 SCENARIO_STEP_PREFIX = "scenario:"
+VERDICT_OUTCOMES = {"passed": "passed", "skipped": "skipped", "failed": "failure"}
 
 
 @dataclass
@@ -46,87 +50,91 @@ def _step_outcome(result: str) -> str:
     return {"ok": "passed", "failed": "failure", "skipped": "skipped"}.get(result, "error")
 
 
-def _scenario_suite(scenario: dict[str, Any]) -> Suite:
-    name = str(scenario.get("name", "?"))
-    verdict = str(scenario.get("verdict") or "unknown")
-    duration = scenario.get("duration_s")
-    suite = Suite(f"scenario {name}", timestamp=scenario.get("started_at"),
-                  time=float(duration) if isinstance(duration, int | float) else None)
-    diagnosis = json.dumps(scenario.get("diagnosis"), indent=2, default=str) if scenario.get("diagnosis") else ""
-    assertions = [a for a in scenario.get("assertions") or [] if isinstance(a, dict)]
-    if verdict == "skipped":
-        suite.cases.append(Case(name, f"scenario.{name}", outcome="skipped", message=str(scenario.get("reason") or "")))
+def _assertion_case(item: Assertion, scenario: str, diagnosis: str) -> Case:
+    case = Case(item.name, f"scenario.{scenario}")
+    if not item.ok:
+        case.outcome = "failure"
+        case.message = item.message or f"{item.name}: expected {item.expected}, observed {item.observed}"
+        case.details = _detail(step=item.step, expected=item.expected, observed=item.observed,
+                               tolerance=item.tolerance)
+        case.output = diagnosis
+    return case
+
+
+def _verdict_case(entry: ScenarioEntry, diagnosis: str) -> Case:
+    """The verdict as a case of its own: a scenario without assertions (smoke), or a failure no assertion says."""
+    verdict = entry.verdict_or_unknown
+    outcome = VERDICT_OUTCOMES.get(verdict, "error")
+    if outcome == "passed":
+        return Case(f"{entry.name} verdict", f"scenario.{entry.name}", entry.duration_s, outcome)
+    unfinished = entry.steps_not_ok()
+    return Case(f"{entry.name} verdict", f"scenario.{entry.name}", entry.duration_s, outcome,
+                f"scenario {verdict}: {entry.reason or 'no reason recorded'}",
+                _detail(steps_not_ok=unfinished or None), diagnosis)
+
+
+def _scenario_suite(entry: ScenarioEntry) -> Suite:
+    suite = Suite(f"scenario {entry.name}", timestamp=entry.started_at,
+                  time=float(entry.duration_s) if entry.duration_s is not None else None)
+    if entry.verdict == "skipped":
+        suite.cases.append(Case(entry.name, f"scenario.{entry.name}", outcome="skipped", message=entry.reason or ""))
         return suite
-    for item in assertions:
-        case = Case(str(item.get("name", "?")), f"scenario.{name}")
-        if not item.get("ok"):
-            case.outcome = "failure"
-            case.message = str(item.get("message") or f"{item.get('name')}: expected {item.get('expected')}, "
-                                                      f"observed {item.get('observed')}")
-            case.details = _detail(step=item.get("step"), expected=item.get("expected"),
-                                   observed=item.get("observed"), tolerance=item.get("tolerance"))
-            case.output = diagnosis
-        suite.cases.append(case)
-    if not suite.cases or (verdict != "passed" and not any(c.outcome != "passed" for c in suite.cases)):
-        # the verdict itself is a case when no assertion says it: a scenario without assertions (smoke), a
-        # skipped one (with its reason), or a failure before any assertion ran
-        outcome = {"passed": "passed", "skipped": "skipped", "failed": "failure"}.get(verdict, "error")
-        unfinished = [s.get("name") for s in scenario.get("steps") or [] if isinstance(s, dict)
-                      and s.get("result") in ("failed", "running", "interrupted")]
-        message = "" if outcome == "passed" else \
-            f"scenario {verdict}: {scenario.get('reason') or 'no reason recorded'}"
-        suite.cases.append(Case(f"{name} verdict", f"scenario.{name}", scenario.get("duration_s"), outcome,
-                                message, _detail(steps_not_ok=unfinished or None) if message else "",
-                                diagnosis if message else ""))
+    diagnosis = json.dumps(entry.diagnosis, indent=2, default=str) if entry.diagnosis else ""
+    suite.cases += [_assertion_case(item, entry.name, diagnosis) for item in entry.assertions or ()]
+    said = any(c.outcome != "passed" for c in suite.cases)
+    if not suite.cases or (entry.verdict_or_unknown != "passed" and not said):
+        suite.cases.append(_verdict_case(entry, diagnosis))
     return suite
 
 
-def _smoke_case(step: dict[str, Any]) -> Case:
-    obs = step.get("observations") if isinstance(step.get("observations"), dict) else {}
-    name = str(obs.get("name") or str(step.get("name", ""))[len(SMOKE_PREFIX):])
-    case = Case(name, "smoke", step.get("duration_s"), _step_outcome(str(step.get("result"))))
-    if case.outcome == "passed" and obs.get("ok") is False:
+def _smoke_case(smoke: SmokeRun) -> Case:
+    step, check = smoke.step, smoke.check
+    case = Case(smoke.name, "smoke", step.duration_s, _step_outcome(str(step.result)))
+    if case.outcome == "passed" and check is not None and not check.ok:
         case.outcome = "failure"
     if case.outcome == "failure":
-        case.message = f"expected {clean(obs.get('expected'))}, got {clean(obs.get('actual'))}"
-        case.details = _detail(expected=obs.get("expected"), actual=obs.get("actual"),
-                               status_code=obs.get("status_code"), error=step.get("error"))
+        expected, actual = (check.expected, check.actual) if check else (None, None)
+        case.message = f"expected {clean(expected)}, got {clean(actual)}"
+        case.details = _detail(expected=expected, actual=actual, status_code=check.status_code if check else None,
+                               error=step.error)
     elif case.outcome != "passed":
-        case.message = str(step.get("error") or obs.get("reason") or f"check {step.get('result')}")
+        case.message = str(step.error or (step.observations or {}).get("reason") or f"check {step.result}")
     return case
 
 
-def _step_case(step: dict[str, Any], command: str) -> Case:
-    result = str(step.get("result", "unknown"))
-    obs = step.get("observations") if isinstance(step.get("observations"), dict) else {}
-    case = Case(str(step.get("name", "?")), f"kslab.{command}", step.get("duration_s"), _step_outcome(result))
+def _step_case(step: Step, command: str) -> Case:
+    result = step.result or "unknown"
+    case = Case(step.name, f"kslab.{command}", step.duration_s, _step_outcome(result))
     if case.outcome == "skipped":
-        case.message = str(obs.get("reason") or "skipped")
+        case.message = str((step.observations or {}).get("reason") or "skipped")
     elif case.outcome == "failure":
-        case.message = str(step.get("error") or "step failed")
-        case.details = _detail(inputs=step.get("inputs"))
+        case.message = step.error or "step failed"
+        case.details = _detail(inputs=step.inputs)
     elif case.outcome == "error":
-        case.message = str(step.get("error") or (f"step never finished (result {result}): the run was killed"
-                                                 if result == "running" else f"step {result}"))
+        case.message = step.error or (f"step never finished (result {result}): the run was killed"
+                                      if result == "running" else f"step {result}")
     return case
 
 
-def suites(record: dict[str, Any]) -> list[Suite]:
-    command = str(record.get("command") or "run")
-    scenarios = [s for s in record.get("scenarios") or [] if isinstance(s, dict)]
-    out = [_scenario_suite(s) for s in scenarios]
+def _incomplete_case(run: RunView, command: str) -> Case:
+    ending = "no finish time" if not run.header("finished_at") else "was interrupted"
+    return Case("run completed", f"kslab.{command}", outcome="error",
+                message=f"INCOMPLETE: the run ended with result {run.header('result')!r} and {ending}")
+
+
+def suites(record: Mapping[str, Any] | RunView) -> list[Suite]:
+    run = read_run(record)
+    command = str(run.header("command") or "run")
+    out = [_scenario_suite(s.entry) for s in run.scenarios]
     # a scenario's wrapping step ("scenario:<name>") is its suite already: not a second test case
-    wrappers = {f"{SCENARIO_STEP_PREFIX}{s.get('name')}" for s in scenarios}
-    steps = [s for s in record.get("steps") or [] if isinstance(s, dict) and s.get("name") not in wrappers]
-    smoke = [s for s in steps if str(s.get("name", "")).startswith(SMOKE_PREFIX)]
+    wrappers = {f"{SCENARIO_STEP_PREFIX}{s.entry.name}" for s in run.scenarios}
+    smoke = [s for s in run.smoke if s.step.name not in wrappers]
     if smoke:
-        out.append(Suite("smoke", [_smoke_case(s) for s in smoke], smoke[0].get("started_at")))
-    main = Suite(f"kslab {command}", [_step_case(s, command) for s in steps if s not in smoke],
-                 record.get("started_at"))
-    if is_incomplete(record):
-        main.cases.append(Case("run completed", f"kslab.{command}", outcome="error",
-                               message=f"INCOMPLETE: the run ended with result {record.get('result')!r} and "
-                                       f"{'no finish time' if not record.get('finished_at') else 'was interrupted'}"))
+        out.append(Suite("smoke", [_smoke_case(s) for s in smoke], smoke[0].step.started_at))
+    main = Suite(f"kslab {command}", [_step_case(s, command) for s in run.steps
+                                     if s.name not in wrappers and not s.is_smoke], run.header("started_at"))
+    if is_incomplete(run):
+        main.cases.append(_incomplete_case(run, command))
     if main.cases:
         out.append(main)
     return out
@@ -152,9 +160,10 @@ def _case_element(parent: ET.Element, case: Case) -> None:
         ET.SubElement(element, "system-out").text = clean(case.output)
 
 
-def render_junit(record: dict[str, Any]) -> str:
-    all_suites = suites(record)
-    root = ET.Element("testsuites", name=clean(f"kslab {record.get('run_id', '')}"),
+def render_junit(record: Mapping[str, Any] | RunView) -> str:
+    run = read_run(record)
+    all_suites = suites(run)
+    root = ET.Element("testsuites", name=clean(f"kslab {run.header('run_id') or ''}"),
                       **_counts([c for s in all_suites for c in s.cases]))
     for suite in all_suites:
         element = ET.SubElement(root, "testsuite", name=clean(suite.name), **_counts(suite.cases))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kslab.report.record import RunView, ScenarioRun, read_run
 from kslab.report.summary import scenario_measurements
 from kslab.report.text import clean
 
@@ -61,7 +63,29 @@ def _load_sections(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _scenario_sections(record: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+def _assertion_table(scenario: ScenarioRun) -> list[str]:
+    assertions = scenario.entry.assertions or ()
+    if not assertions:
+        return []
+    return [f"### {cell(scenario.entry.name)}", "",
+            *table(["", "assertion", "expected", "observed", "tolerance", "message"],
+                   [[ICONS["passed" if a.ok else "failed"], a.name, a.expected, a.observed, a.tolerance, a.message]
+                    for a in assertions])]
+
+
+def _measurement_tables(scenario: ScenarioRun) -> list[str]:
+    return [line for title, headers, rows in scenario_measurements(scenario)
+            for line in [f"{cell(title)}:", "", *table(headers, rows)]]
+
+
+def _diagnosis_block(scenario: ScenarioRun) -> list[str]:
+    if not scenario.entry.diagnosis:
+        return []
+    return [f"Diagnosis ({cell(scenario.entry.name)}):", "", "```json",
+            json.dumps(scenario.entry.diagnosis, indent=2, default=str)[:4000], "```", ""]
+
+
+def _scenario_sections(run: RunView, summary: dict[str, Any]) -> list[str]:
     if not summary["scenarios"]:
         return []
     lines = ["## Scenarios", ""]
@@ -69,57 +93,59 @@ def _scenario_sections(record: dict[str, Any], summary: dict[str, Any]) -> list[
                    [[f"{ICONS.get(r['verdict'], '')} {r['name']}", r["verdict"],
                      f"{r['assertions'] - r['assertions_failed']}/{r['assertions']} ok", r["duration_s"], r["reason"]]
                     for r in summary["scenarios"]])
-    for scenario in record.get("scenarios") or []:
-        if not isinstance(scenario, dict):
-            continue
-        assertions = [a for a in scenario.get("assertions") or [] if isinstance(a, dict)]
-        if assertions:
-            lines += [f"### {cell(scenario.get('name'))}", ""]
-            lines += table(["", "assertion", "expected", "observed", "tolerance", "message"],
-                           [[ICONS["passed" if a.get("ok") else "failed"], a.get("name"), a.get("expected"),
-                             a.get("observed"), a.get("tolerance"), a.get("message")] for a in assertions])
-        for title, headers, rows in scenario_measurements(scenario):
-            lines += [f"{cell(title)}:", "", *table(headers, rows)]
-        if scenario.get("diagnosis"):
-            lines += [f"Diagnosis ({cell(scenario.get('name'))}):", "", "```json",
-                      json.dumps(scenario["diagnosis"], indent=2, default=str)[:4000], "```", ""]
+    for scenario in run.scenarios:
+        lines += _assertion_table(scenario) + _measurement_tables(scenario) + _diagnosis_block(scenario)
     return lines
 
 
-def render_markdown(record: dict[str, Any], summary: dict[str, Any]) -> str:
+def _diagnosis_section(run: RunView) -> list[str]:
+    """kslab doctor's verdict on a failed deploy: the layer, what it found, the fix."""
+    diagnosis = run.section("diagnosis")
+    if not diagnosis:
+        return []
+    return ["## Diagnosis", "", f"Stuck at **{cell(diagnosis.get('layer'))}**: {cell(diagnosis.get('summary'))}",
+            "", f"Fix: {cell(diagnosis.get('fix'))}", ""]
+
+
+def _smoke_section(summary: dict[str, Any]) -> list[str]:
+    if not summary["smoke"]:
+        return []
+    checks = summary["checks"]
+    return [f"## Smoke checks ({checks['passed']}/{checks['total']} passed)", "",
+            *table(["", "check", "expected", "actual", "latency ms"],
+                   [[ICONS["passed" if c["ok"] else "failed"], c["name"], c["expected"], c["actual"], c["latency_ms"]]
+                    for c in summary["smoke"]])]
+
+
+def _facts_section(summary: dict[str, Any]) -> list[str]:
+    facts = {**{f"cluster {k}": v for k, v in summary["cluster"].items()},
+             **{f"stack {k}": v for k, v in summary["stack"].items()}}
+    return ["## Cluster and stack", "", *table(["fact", "value"], [[k, v] for k, v in facts.items()])] if facts else []
+
+
+def _title_lines(summary: dict[str, Any]) -> list[str]:
     tool = summary["tool"]
     lines = [f"# kslab {summary.get('command') or 'run'} — {summary.get('run_id')}", ""]
     if not summary["complete"]:
         lines += [banner(summary), ""]
-    lines += [f"Result: **{summary.get('result')}** {ICONS.get(str(summary.get('result')), '')} · provider "
-              f"`{summary.get('provider') or '-'}` · started {summary.get('started_at')} · duration "
-              f"{summary.get('duration_s') if summary.get('duration_s') is not None else '-'} s · kslab "
-              f"{tool.get('kslab', '?')} (Python {tool.get('python', '?')})", ""]
+    duration = summary.get("duration_s")
+    return [*lines, f"Result: **{summary.get('result')}** {ICONS.get(str(summary.get('result')), '')} · provider "
+            f"`{summary.get('provider') or '-'}` · started {summary.get('started_at')} · duration "
+            f"{duration if duration is not None else '-'} s · kslab "
+            f"{tool.get('kslab', '?')} (Python {tool.get('python', '?')})", ""]
+
+
+def render_markdown(record: Mapping[str, Any] | RunView, summary: dict[str, Any]) -> str:
+    run = read_run(record)
+    lines = _title_lines(summary)
     if summary["headline"]:
-        lines += ["## Summary", ""]
-        lines += table(["Metric", "Value", "Measured as"],
-                       [[r["metric"], r["value"], r["detail"]] for r in summary["headline"]])
-    diagnosis = record.get("diagnosis") if isinstance(record.get("diagnosis"), dict) else None
-    if diagnosis:  # kslab doctor's verdict on a failed deploy: the layer, what it found, the fix
-        lines += ["## Diagnosis", "", f"Stuck at **{cell(diagnosis.get('layer'))}**: {cell(diagnosis.get('summary'))}",
-                  "", f"Fix: {cell(diagnosis.get('fix'))}", ""]
-    lines += _scenario_sections(record, summary)
-    if summary["smoke"]:
-        checks = summary["checks"]
-        lines += [f"## Smoke checks ({checks['passed']}/{checks['total']} passed)", ""]
-        lines += table(["", "check", "expected", "actual", "latency ms"],
-                       [[ICONS["passed" if c["ok"] else "failed"], c["name"], c["expected"], c["actual"],
-                         c["latency_ms"]] for c in summary["smoke"]])
-    lines += _load_sections(summary)
-    facts = {**{f"cluster {k}": v for k, v in summary["cluster"].items()},
-             **{f"stack {k}": v for k, v in summary["stack"].items()}}
-    if facts:
-        lines += ["## Cluster and stack", ""]
-        lines += table(["fact", "value"], [[k, v] for k, v in facts.items()])
-    lines += ["## Steps", ""]
-    lines += table(["", "step", "result", "duration s", "detail"],
-                   [[ICONS.get(s["result"], ""), s["name"], s["result"], s["duration_s"], s["detail"]]
-                    for s in summary["steps"]])
+        lines += ["## Summary", "", *table(["Metric", "Value", "Measured as"],
+                                           [[r["metric"], r["value"], r["detail"]] for r in summary["headline"]])]
+    lines += _diagnosis_section(run) + _scenario_sections(run, summary) + _smoke_section(summary)
+    lines += _load_sections(summary) + _facts_section(summary)
+    lines += ["## Steps", "", *table(["", "step", "result", "duration s", "detail"],
+                                     [[ICONS.get(s["result"], ""), s["name"], s["result"], s["duration_s"],
+                                       s["detail"]] for s in summary["steps"]])]
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from kslab.errors import UsageError
+from kslab.report.record import read_run
 from kslab.report.runs import load_record
 from kslab.report.summary import summarize
 from kslab.util.atomic import write_text
@@ -32,27 +33,27 @@ def render_all(record_dir: Path, formats: tuple[str, ...] = tuple(FORMATS), out_
 
     The record itself is only read: an incomplete record (a killed run) renders with an INCOMPLETE banner.
     """
-    record = load_record(Path(record_dir))
-    summary = summarize(record)
+    run = read_run(load_record(Path(record_dir)))  # a malformed entry: one line naming the run and the field
+    summary = summarize(run)
     target = Path(out_dir) if out_dir is not None else Path(record_dir)
     written: dict[str, Path] = {}
     markdown: str | None = None
     if "md" in formats or step_summary:
         from kslab.report.markdown import render_markdown
 
-        markdown = render_markdown(record, summary)
+        markdown = render_markdown(run, summary)
     if "md" in formats and markdown is not None:
         written["md"] = _write(target / FORMATS["md"], markdown)
     if "junit" in formats:
         from kslab.report.junit import render_junit
 
-        written["junit"] = _write(target / FORMATS["junit"], render_junit(record))
+        written["junit"] = _write(target / FORMATS["junit"], render_junit(run))
     if "html" in formats:
         from kslab.report.html import render_html
         from kslab.report.plots import all_plots
 
-        plots, problems = all_plots(record)
-        written["html"] = _write(target / FORMATS["html"], render_html(record, summary, plots, problems))
+        plots, problems = all_plots(run)
+        written["html"] = _write(target / FORMATS["html"], render_html(run, summary, plots, problems))
     summary_file = os.environ.get(STEP_SUMMARY_ENV)
     if step_summary and summary_file and markdown is not None:
         from kslab.report.markdown import append_step_summary

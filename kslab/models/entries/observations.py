@@ -1,9 +1,9 @@
 """What the measuring observers return (kslab/scenarios/observers/{split,coldstart,latency}.py): a scenario
 step's observations when it ran ``observe: <kind>``.
 
-``OBSERVATIONS`` maps the observer kind to its type. A step records its kind in ``inputs.observe`` (the
-engine does); a record written by hand may not, and then its observations are read as the one type whose
-required keys they have.
+``OBSERVATIONS`` maps the observer kind to its type. An ``observe`` step records its kind in
+``inputs.observe`` (the engine does); an ``observe`` step written by hand may not, and then its observations
+are read as the type whose required keys they have.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ OBSERVATIONS: dict[str, type[Observation]] = {
 def observation(step: ScenarioStep, where: str = "step") -> Observation | None:
     """The typed observations of a measuring ``observe`` step; None for other steps and for a step that
     recorded nothing (it failed before its observer returned)."""
-    if not step.observations:
+    if step.action != "observe" or not step.observations:
         return None
     kind = step.observer
     if kind is None:
