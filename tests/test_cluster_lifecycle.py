@@ -1,6 +1,8 @@
 """kslab up / status / down end to end: fake kind, minikube, helm and docker on PATH, fake cluster behind.
 
-The argv each fake tool received is checked against the facts file (§2.3 for 0.17+, §2.2 for 0.15).
+The helm argv for KServe 0.20 and 0.15 is pinned to KServe's own install scripts (upstream facts, sources beside
+KSERVE_020_INSTALLS and in the 0.15 test); what kslab reports back (status, run record, Knative version) is checked
+against manifests/stack/versions.yaml as the file says it (tests/versions_support.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import yaml
 from kslab.cli.main import run
 from kslab.exitcodes import ExitCode
 from tests.up_support import lab_env_fixture  # noqa: F401  (fixture registration)
+from tests.versions_support import pins
 
 
 def up(capsys, *args):
@@ -34,6 +37,9 @@ def helm_installs(tools):
     return out
 
 
+# Upstream: KServe 0.20's install (kserve/kserve@v0.20.0:hack/kserve-install.sh with hack/setup/infra/
+# manage.cert-manager-helm.sh, manage.istio-helm.sh, manage.kserve-helm.sh), versions from
+# kserve/kserve@v0.20.0:kserve-deps.env. `kslab up` without --kserve-version installs versions.yaml's default.
 KSERVE_020_INSTALLS = [
     ("cert-manager", "jetstack/cert-manager", "cert-manager", "v1.17.0", ["crds.enabled=true"]),
     ("istio-base", "istio/base", "istio-system", "1.27.1", ["defaultRevision=default"]),
@@ -54,6 +60,8 @@ KSERVE_020_INSTALLS = [
 
 
 def test_up_status_rerun_down_on_kind(lab_env, capsys, tmp_path):
+    default = pins()
+    assert default["kserve"] == "v0.20.0", "KSERVE_020_INSTALLS pins 0.20's install: pass --kserve-version 0.20"
     code, captured = up(capsys)
     assert code == ExitCode.OK, captured.err
     summary = json.loads(captured.out)
@@ -85,7 +93,7 @@ def test_up_status_rerun_down_on_kind(lab_env, capsys, tmp_path):
     store = cluster.store
     from tests.fakecluster.resources import by_key
     knative_serving = store.get(by_key("operator.knative.dev/knativeservings"), "knative-serving", "knative-serving")
-    assert knative_serving["spec"]["version"] == "1.21.1"
+    assert knative_serving["spec"]["version"] == default["knative_serving"]
     assert knative_serving["spec"]["config"]["domain"] == {"example.com": ""}
     assert store.get(by_key("networking.k8s.io/ingressclasses"), None, "istio")["spec"]["controller"] == \
         "istio.io/ingress-controller"
@@ -102,8 +110,8 @@ def test_up_status_rerun_down_on_kind(lab_env, capsys, tmp_path):
                                                      "lab-namespace", "images"]
     assert all(s["result"] == "ok" and s["duration_s"] >= 0 for s in record["steps"])
     stack_step = record["steps"][3]["observations"]["components"]
-    assert {c["name"]: c["expected_version"] for c in stack_step}["kserve"] == "v0.20.0"
-    assert record["stack"]["kserve"] == "v0.20.0" and record["stack"]["components"]["kserve"] == "v0.20.0"
+    assert {c["name"]: c["expected_version"] for c in stack_step}["kserve"] == default["kserve"]
+    assert record["stack"]["kserve"] == default["kserve"] == record["stack"]["components"]["kserve"]
     facts = record["cluster"]  # cluster facts for the report: what the fake kind node reports
     assert (facts["provider"], facts["kubernetes"], facts["nodes"], facts["nodes_ready"]) == \
         ("kind", cluster.kubernetes_version, 1, 1)
@@ -116,8 +124,8 @@ def test_up_status_rerun_down_on_kind(lab_env, capsys, tmp_path):
     assert status["kserve_default_deployment_mode"] == "Knative"
     assert all(c["ready"] for c in status["components"]), status["components"]
     versions = {c["name"]: c["version"] for c in status["components"]}
-    assert versions == {"cert-manager": "v1.17.0", "istio": "1.27.1", "ingress-class": None,
-                        "knative": "1.21.1", "kserve": "v0.20.0", "runtimes": None}
+    assert versions == {"cert-manager": default["cert_manager"], "istio": default["istio"], "ingress-class": None,
+                        "knative": default["knative_serving"], "kserve": default["kserve"], "runtimes": None}
 
     # a second up changes nothing
     helm_calls_before = len(lab_env.calls("helm"))
@@ -131,7 +139,7 @@ def test_up_status_rerun_down_on_kind(lab_env, capsys, tmp_path):
     # another KServe version is an upgrade plan, not an upgrade
     code, captured = up(capsys, "--kserve-version", "0.19.0")
     assert code == ExitCode.CHECK_FAILED
-    assert "upgrade needed, nothing changed: kserve v0.20.0 installed, v0.19.0 wanted" in captured.err
+    assert f"upgrade needed, nothing changed: kserve {default['kserve']} installed, v0.19.0 wanted" in captured.err
     assert [a for a in lab_env.calls("helm")[helm_calls_before:] if a[0] == "upgrade"] == []
 
     # down deletes the cluster kslab made, and only after --yes when not interactive
@@ -147,6 +155,8 @@ def test_up_on_kserve_0_15_uses_that_release_s_install(lab_env, capsys):
     lab_env.cluster.controllers.settings.kserve_version = "0.15.2"
     code, captured = up(capsys, "--kserve-version", "0.15.2")
     assert code == ExitCode.OK, captured.err
+    # upstream: the releases and versions of kserve/kserve@v0.15.2:hack/quick_install.sh; the node image is kind
+    # v0.27.0's default (kubernetes-sigs/kind@v0.27.0:pkg/apis/config/defaults/image.go)
     installs = {i[0]: i for i in helm_installs(lab_env)}
     assert installs["cert-manager"][3] == "v1.16.1"
     assert installs["istiod"][3] == "1.23.2"
@@ -171,7 +181,8 @@ def test_standard_mode_installs_no_knative(lab_env, capsys):
     assert code == ExitCode.OK, captured.err
     installs = {i[0]: i for i in helm_installs(lab_env)}
     assert "knative-operator" not in installs
-    assert installs["kserve-resources"][4] == ["kserve.version=v0.20.0", "kserve.controller.deploymentMode=Standard"]
+    assert installs["kserve-resources"][4] == [f"kserve.version={pins()['kserve']}",
+                                               "kserve.controller.deploymentMode=Standard"]
     assert list(json.loads(captured.out)["components"]) == ["cert-manager", "istio", "ingress-class", "kserve",
                                                             "runtimes"]
 
@@ -288,7 +299,7 @@ def test_status_table_and_merge_kubeconfig(lab_env, capsys, tmp_path, monkeypatc
     assert oct(user_config.stat().st_mode & 0o777) == "0o600"
     assert run(["--no-color", "status"]) == ExitCode.OK
     out = capsys.readouterr().out
-    for text in ("KUBECONFIG", "cert-manager", "v1.17.0", "runtimes",
+    for text in ("KUBECONFIG", "cert-manager", pins()["cert_manager"], "runtimes",
                  "True", "Knative"):
         assert text in out
 

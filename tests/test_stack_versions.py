@@ -1,4 +1,11 @@
-"""Pins of manifests/stack/versions.yaml against the facts file (§1.1, §1.3, §2.2-2.6, §3.1)."""
+"""manifests/stack/versions.yaml read by kslab.stack.versions, and its pins held against upstream.
+
+The literal versions below are upstream facts, not a restatement of the file: each KServe release's own install
+pins (kserve/kserve@<tag>:kserve-deps.env from 0.16, the variables at the top of
+kserve/kserve@v0.15.2:hack/quick_install.sh before) and the kind node images (kubernetes-sigs/kind@<release>:
+pkg/apis/config/defaults/image.go). Where a test only checks kslab's reading of the file it reads the file
+(tests/versions_support.py).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,15 @@ import pytest
 
 from kslab.errors import UsageError
 from kslab.stack.versions import load_matrix
+from tests.versions_support import pins, versions_file
 
 MATRIX = load_matrix()
 
-# (minor, kserve tag, istio, knative serving, operator, operator namespace, cert-manager, min k8s)
-FACTS_1_1 = [
+# (minor, kserve tag, istio, knative serving, operator, operator namespace, cert-manager, min k8s): upstream, as
+# kserve/kserve@<kserve tag>:kserve-deps.env (0.16+) or kserve/kserve@v0.15.2:hack/quick_install.sh (0.15) pin them
+# (ISTIO_VERSION, KNATIVE_SERVING_VERSION, KNATIVE_OPERATOR_VERSION, CERT_MANAGER_VERSION); the operator namespace
+# from the same scripts; the minimum Kubernetes from each release's docs (docs/upstream-sources.md)
+UPSTREAM_PINS = [
     ("0.15", "v0.15.2", "1.23.2", "1.15.2", "v1.15.7", "knative-serving", "v1.16.1", "1.30"),
     ("0.16", "v0.16.0", "1.27.1", "1.15.2", "v1.15.7", "knative-serving", "v1.16.1", "1.32"),
     ("0.17", "v0.17.1", "1.27.1", "1.21.1", "v1.21.1", "knative-operator", "v1.17.0", "1.32"),
@@ -20,8 +31,8 @@ FACTS_1_1 = [
 ]
 
 
-@pytest.mark.parametrize("row", FACTS_1_1, ids=[r[0] for r in FACTS_1_1])
-def test_release_pins_match_the_facts(row):
+@pytest.mark.parametrize("row", UPSTREAM_PINS, ids=[r[0] for r in UPSTREAM_PINS])
+def test_release_pins_match_upstream(row):
     minor, kserve, istio, serving, operator, operator_ns, cert_manager, k8s_min = row
     release = MATRIX.release(minor)
     assert (release.kserve, release.istio, release.knative_serving, release.knative_operator) == (
@@ -31,8 +42,9 @@ def test_release_pins_match_the_facts(row):
     assert release.kubernetes_min == k8s_min
 
 
-def test_default_is_kserve_0_20_0():
-    assert MATRIX.release().kserve == "v0.20.0"
+def test_the_default_release_is_the_files_default():
+    assert MATRIX.release().minor == versions_file()["default"]
+    assert MATRIX.release().kserve == pins()["kserve"]
 
 
 def test_chart_names_change_at_0_17():
@@ -55,15 +67,19 @@ def test_kind_node_images_meet_the_kubernetes_minimum():
     for release in MATRIX.releases.values():
         node_minor = tuple(int(p) for p in release.kind.node_image.split(":v")[1].split(".")[:2])
         assert node_minor >= tuple(int(p) for p in release.kubernetes_min.split("."))
-    assert MATRIX.release("0.20").kind.kind_release == "v0.30.0"  # KServe 0.17+ pins KIND_VERSION v0.30.0
+    # upstream: KServe 0.17+ pins KIND_VERSION v0.30.0 (kserve/kserve@v0.20.0:kserve-deps.env), whose default node
+    # image is this digest (kubernetes-sigs/kind@v0.30.0:pkg/apis/config/defaults/image.go)
+    assert MATRIX.release("0.20").kind.kind_release == "v0.30.0"
     assert MATRIX.release("0.20").kind.node_image == ("kindest/node:v1.34.0@sha256:"
                                                       "7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a")
     assert MATRIX.release("0.20").kind.kubernetes == "v1.34.0"
 
 
-@pytest.mark.parametrize("spelling", ["0.20", "0.20.0", "v0.20.0"])
-def test_version_spellings(spelling):
-    assert MATRIX.release(spelling).minor == "0.20"
+@pytest.mark.parametrize("minor", sorted(versions_file()["releases"]))
+def test_version_spellings(minor):
+    tag = pins(minor)["kserve"]  # "v0.20.0"
+    for spelling in (minor, tag.removeprefix("v"), tag):
+        assert MATRIX.release(spelling).minor == minor, spelling
 
 
 def test_unpinned_patch_and_unknown_minor_are_usage_errors():
