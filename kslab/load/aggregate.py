@@ -16,6 +16,7 @@ from hdrh.histogram import HdrHistogram
 from kslab.load.engine import EngineEnd, Tick
 from kslab.load.histogram import decode, encode, new_histogram, summarize
 from kslab.load.plan import LoadPlan
+from kslab.models.entries import Latency, LoadLevel, LoadResult, SeriesRow
 
 FINALISE_AFTER_S = 3
 
@@ -102,6 +103,10 @@ class Aggregate:
                 "p99_ms": p99, "errors": self.counts.error_total, "warmup": elapsed_s < self.warmup_seconds}
 
     def result(self, target_url: str, elapsed_s: float, ends: list[EngineEnd]) -> dict[str, Any]:
+        """The run's result as the run record and `kslab load -o json` hold it."""
+        return self.load_result(target_url, elapsed_s, ends).to_dict()
+
+    def load_result(self, target_url: str, elapsed_s: float, ends: list[EngineEnd]) -> LoadResult:
         self._finalise(10**9)
         self.series.sort(key=lambda row: (row["t"], row["step"]))
         starts = ends[0].steps_started if ends else []
@@ -109,22 +114,16 @@ class Aggregate:
         for index, step in enumerate(self.plan.steps):
             begin = starts[index] if index < len(starts) else elapsed_s
             finish = starts[index + 1] if index + 1 < len(starts) else elapsed_s
-            steps.append(self._block(self.step_counts[index], self.step_histograms[index],
-                                     max(finish - max(begin, self.warmup_seconds if index == 0 else begin), 0.0))
-                         | {"level": step.level})
+            seconds = max(finish - max(begin, self.warmup_seconds if index == 0 else begin), 0.0)
+            steps.append(LoadLevel(**self._block(self.step_counts[index], self.step_histograms[index], seconds),
+                                   level=step.level))
         measured = max(elapsed_s - (self.warmup_seconds if self.plan.warmup_s else 0.0), 0.0)
-        out: dict[str, Any] = {
-            "target": target_url, "mode": self.plan.mode, "connections": self.plan.connections,
-            "workers": self.plan.workers, "warmup_s": self.plan.warmup_s, "elapsed_s": round(elapsed_s, 3),
-            "interrupted": any(e.interrupted for e in ends),
-            "unfinished": sum(e.unfinished for e in ends),
-            **self._block(self.counts, self.total, measured),
-            "histogram": encode(self.total),
-        }
-        if self.plan.mode == "profile":
-            out["steps"] = steps
-        out["series"] = self.series
-        return out
+        return LoadResult(
+            target=target_url, mode=self.plan.mode, connections=self.plan.connections, workers=self.plan.workers,
+            warmup_s=self.plan.warmup_s, elapsed_s=round(elapsed_s, 3), interrupted=any(e.interrupted for e in ends),
+            unfinished=sum(e.unfinished for e in ends), **self._block(self.counts, self.total, measured),
+            histogram=encode(self.total), steps=tuple(steps) if self.plan.mode == "profile" else None,
+            series=tuple(SeriesRow(**row) for row in self.series))
 
     @staticmethod
     def _block(counts: _Counts, histogram: HdrHistogram, seconds: float) -> dict[str, Any]:
@@ -132,4 +131,4 @@ class Aggregate:
         return {"requests": requests, "ok": counts.ok, "errors": dict(sorted(counts.errors.items())),
                 "error_total": counts.error_total, "late": counts.late,
                 "throughput_rps": round(requests / seconds, 1) if seconds > 0 else None,
-                "latency": summarize(histogram)}
+                "latency": Latency(**summarize(histogram))}
