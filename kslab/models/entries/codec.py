@@ -50,32 +50,47 @@ def _expected(kind: Any) -> str:
     return str(kind)
 
 
+def _wrong(kind: Any, value: Any, where: str) -> EntryError:
+    return EntryError(f"{where}: expected {_expected(kind)}, got {_describe(value)}")
+
+
+def _is_scalar(kind: Any, value: Any) -> bool:
+    if kind in (int, float) and isinstance(value, bool):
+        return False
+    return isinstance(value, int | float) if kind is float else isinstance(value, kind)
+
+
+def _check_list(kind: Any, value: Any, where: str) -> tuple[Any, ...]:
+    if not isinstance(value, list | tuple):
+        raise _wrong(kind, value, where)
+    item = typing.get_args(kind)[0]
+    return tuple(_check(item, v, f"{where}[{i}]") for i, v in enumerate(value))
+
+
+def _check_mapping(kind: Any, value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _wrong(kind, value, where)
+    item = typing.get_args(kind)[1]
+    return {str(k): _check(item, v, f"{where}.{k}") for k, v in value.items()}
+
+
 def _check(kind: Any, value: Any, where: str) -> Any:
-    """``value`` as a field of type ``kind``: entries and lists of them decoded, everything else as it is."""
+    """``value`` as a field of type ``kind``: entries and lists of them decoded, everything else as it is (an int
+    stays an int where a number is allowed, so the JSON written back is the JSON read)."""
+    origin = typing.get_origin(kind)
     if kind is Any:
         return value
-    if kind is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return value  # an int stays an int, so the JSON written back is the JSON read
-    elif kind is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif kind in (str, bool, type(None)):
-        if isinstance(value, kind):
-            return value
-    elif typing.get_origin(kind) in (types.UnionType, typing.Union):
+    if origin in (types.UnionType, typing.Union):
         return _check_union(typing.get_args(kind), value, where)
-    elif typing.get_origin(kind) is tuple:
-        if isinstance(value, list | tuple):
-            item = typing.get_args(kind)[0]
-            return tuple(_check(item, v, f"{where}[{i}]") for i, v in enumerate(value))
-    elif typing.get_origin(kind) in (dict, Mapping):
-        if isinstance(value, Mapping):
-            item = typing.get_args(kind)[1]
-            return {str(k): _check(item, v, f"{where}.{k}") for k, v in value.items()}
-    elif _is_entry(kind):
+    if origin is tuple:
+        return _check_list(kind, value, where)
+    if origin in (dict, Mapping):
+        return _check_mapping(kind, value, where)
+    if _is_entry(kind):
         return kind.from_dict(value, where)
-    raise EntryError(f"{where}: expected {_expected(kind)}, got {_describe(value)}")
+    if _is_scalar(kind, value):
+        return value
+    raise _wrong(kind, value, where)
 
 
 def _check_union(options: tuple[Any, ...], value: Any, where: str) -> Any:
