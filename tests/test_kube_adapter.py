@@ -98,7 +98,7 @@ def test_wait_reacts_to_the_watch_event_quickly(kube, cluster):
     flipped = {}
 
     def flip():
-        time.sleep(0.5)
+        cluster.server.wait_for_watch("inferenceservices")  # the wait now follows live events: flip under it
         flipped["at"] = time.monotonic()
         set_ready(cluster)
 
@@ -145,7 +145,7 @@ def test_wait_survives_410_gone(kube, cluster):
     kube.apply(R.INFERENCE_SERVICE, isvc(), "kserve-test")
 
     def compact_then_flip():
-        time.sleep(0.3)
+        cluster.server.wait_for_watch("inferenceservices")  # compact under the open watch, not before it opened
         cluster.store.create(by_key("/configmaps"), "kserve-test", {"metadata": {"name": "unrelated"}})
         cluster.store.compact()  # the open watch's cursor is now older than the history: 410 Gone
         set_ready(cluster)

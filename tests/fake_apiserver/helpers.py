@@ -82,6 +82,17 @@ def later(delay: float, action: Callable[[], object]) -> threading.Thread:
     return thread
 
 
+def when_watching(cluster: FakeCluster, plural: str, action: Callable[[], object]) -> threading.Thread:
+    """Run ``action`` on a daemon thread as soon as the fake API server serves a watch on ``plural``: the change
+    then reaches the client as a live event, however slow the machine (a sleep would only hope so)."""
+    def run() -> None:
+        cluster.server.wait_for_watch(plural)
+        action()
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
 def expect_status(resp, code: int, reason: str) -> dict:
     assert resp.status_code == code, resp.text
     assert resp.headers["Content-Type"] == "application/json"

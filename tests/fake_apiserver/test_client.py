@@ -9,7 +9,7 @@ from kubernetes import client, dynamic, watch
 
 from tests.fakecluster.resources import PODS
 
-from .helpers import ISVC, isvc_body, later, mark_ready, namespace, seed_isvc, seed_pod
+from .helpers import ISVC, isvc_body, mark_ready, namespace, seed_isvc, seed_pod, when_watching
 
 KSERVE = ("serving.kserve.io", "v1beta1", "kserve-test", "inferenceservices")
 
@@ -92,7 +92,7 @@ def test_server_side_apply_with_custom_objects_api(fake_cluster, k8s):
 
 def test_watch_sees_ready_transition(fake_cluster, k8s):
     seed_isvc(fake_cluster)
-    later(0.5, lambda: mark_ready(fake_cluster))
+    when_watching(fake_cluster, "inferenceservices", lambda: mark_ready(fake_cluster))
     seen = []
     stream = watch.Watch()
     for event in stream.stream(k8s.custom.list_namespaced_custom_object, *KSERVE, timeout_seconds=10):
@@ -121,7 +121,7 @@ def test_watch_resumes_from_list_resource_version(fake_cluster, k8s):
     seed_isvc(fake_cluster)
     listed = k8s.custom.list_namespaced_custom_object(*KSERVE)
     seed_isvc(fake_cluster, "second")
-    later(0.2, lambda: seed_isvc(fake_cluster, "third"))
+    when_watching(fake_cluster, "inferenceservices", lambda: seed_isvc(fake_cluster, "third"))
     seen = []
     stream = watch.Watch()
     for event in stream.stream(k8s.custom.list_namespaced_custom_object, *KSERVE, timeout_seconds=5,
@@ -197,7 +197,7 @@ def test_watch_label_selector_reports_objects_leaving_the_selection(fake_cluster
     def relabel() -> None:
         fake_cluster.store.patch(PODS, "kserve-test", "p", "application/merge-patch+json",
                                  {"metadata": {"labels": {"app": "other"}}})
-    later(0.3, relabel)
+    when_watching(fake_cluster, "pods", relabel)
     seen = []
     for event in watch.Watch().stream(k8s.core.list_namespaced_pod, "kserve-test", label_selector="app=sklearn",
                                       timeout_seconds=2):

@@ -11,7 +11,7 @@ from kubernetes import client, watch
 
 from tests.fakecluster.faults import FaultInjector
 
-from .helpers import ISVC, ISVC_PATH, Http, events, later, namespace, seed_isvc, seed_pod
+from .helpers import ISVC, ISVC_PATH, Http, events, namespace, seed_isvc, seed_pod, when_watching
 
 KSERVE = ("serving.kserve.io", "v1beta1", "kserve-test", "inferenceservices")
 
@@ -129,7 +129,7 @@ def test_python_watch_resumes_after_drops(fake_cluster, k8s):
         for name in ("b", "c", "d"):
             seed_isvc(fake_cluster, name)
         fake_cluster.store.delete(ISVC, "kserve-test", "a")
-    later(0.2, churn)
+    when_watching(fake_cluster, "inferenceservices", churn)
     seen = []
     stream = watch.Watch()
     for event in stream.stream(k8s.custom.list_namespaced_custom_object, *KSERVE, _request_timeout=10):

@@ -9,7 +9,7 @@ import pytest
 
 from tests.fakecluster.resources import PODS
 
-from .helpers import ISVC, ISVC_PATH, Http, events, later, mark_ready, namespace, seed_isvc, seed_pod
+from .helpers import ISVC, ISVC_PATH, Http, events, mark_ready, namespace, seed_isvc, seed_pod, when_watching
 
 WATCHLIST = "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true"
 
@@ -22,7 +22,7 @@ def http(fake_cluster):
 def test_watchlist_sends_initial_events_then_bookmark_then_changes(http, fake_cluster):
     seed_isvc(fake_cluster)
     seed_isvc(fake_cluster, "other")
-    later(0.3, lambda: mark_ready(fake_cluster))
+    when_watching(fake_cluster, "inferenceservices", lambda: mark_ready(fake_cluster))
     resp = http.watch(f"{ISVC_PATH}?{WATCHLIST}&fieldSelector=metadata.name%3Dsklearn-iris&timeoutSeconds=5")
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "application/json" and resp.headers["Transfer-Encoding"] == "chunked"
@@ -51,7 +51,7 @@ def test_watchlist_parameter_validation(http, fake_cluster):
 @pytest.mark.parametrize("rv", ["", "0"])
 def test_watch_without_resource_version_starts_with_synthetic_added(http, fake_cluster, rv):
     seed_isvc(fake_cluster)
-    later(0.2, lambda: seed_isvc(fake_cluster, "sentinel"))
+    when_watching(fake_cluster, "inferenceservices", lambda: seed_isvc(fake_cluster, "sentinel"))
     resp = http.watch(f"{ISVC_PATH}?watch=true&resourceVersion={rv}&timeoutSeconds=5")
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events(resp, limit=2)] == \
         [("ADDED", "sklearn-iris"), ("ADDED", "sentinel")]
@@ -61,7 +61,7 @@ def test_watch_from_resource_version_sends_only_later_events(http, fake_cluster)
     first = seed_isvc(fake_cluster)
     seed_isvc(fake_cluster, "second")
     fake_cluster.store.delete(ISVC, "kserve-test", "sklearn-iris")
-    later(0.2, lambda: seed_isvc(fake_cluster, "sentinel"))
+    when_watching(fake_cluster, "inferenceservices", lambda: seed_isvc(fake_cluster, "sentinel"))
     resp = http.watch(f"{ISVC_PATH}?watch=true&resourceVersion={first['metadata']['resourceVersion']}"
                       "&timeoutSeconds=5")
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events(resp, limit=3)] == \
@@ -96,7 +96,7 @@ def test_watch_selector_transitions(http, fake_cluster):
         store.delete(PODS, "kserve-test", "a")  # was not visible: no event
         store.delete(PODS, "kserve-test", "b")
 
-    later(0.2, changes)
+    when_watching(fake_cluster, "pods", changes)
     resp = http.watch("/api/v1/namespaces/kserve-test/pods?watch=true&labelSelector=app%3Dsklearn&timeoutSeconds=2")
     got = [(e["type"], e["object"]["metadata"]["name"]) for e in events(resp, limit=4)]
     resp.close()
@@ -109,7 +109,7 @@ def test_watch_from_resource_version_knows_prior_selection(http, fake_cluster):
                              {"metadata": {"labels": {"app": "sklearn"}}})
     fake_cluster.store.patch(PODS, "kserve-test", "a", "application/merge-patch+json",
                              {"metadata": {"labels": {"app": "gone"}}})
-    later(0.2, lambda: seed_pod(fake_cluster, "sentinel", labels={"app": "sklearn"}))
+    when_watching(fake_cluster, "pods", lambda: seed_pod(fake_cluster, "sentinel", labels={"app": "sklearn"}))
     resp = http.watch(f"/api/v1/namespaces/kserve-test/pods?watch=true&labelSelector=app%3Dsklearn"
                       f"&resourceVersion={pod['metadata']['resourceVersion']}&timeoutSeconds=5")
     # at that resourceVersion the pod did not match: it enters (ADDED), then leaves (DELETED)
@@ -132,15 +132,20 @@ def test_watch_client_disconnect_is_noticed(fake_cluster):
     sock.sendall(f"GET {ISVC_PATH}?watch=true&timeoutSeconds=60 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert sock.recv(4096).startswith(b"HTTP/1.1 200")
     assert server.open_connections == 1
+    server.wait_for_watch("inferenceservices", timeout=3)  # the signal tests use instead of sleeping
+    assert (server.open_watches("inferenceservices"), server.open_watches("pods"), server.open_watches()) == (1, 0, 1)
     sock.close()  # hang up while the stream is idle
     deadline = time.monotonic() + 3
     while server.open_connections and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.open_connections == 0  # the handler noticed within its poll interval and ended the stream
+    assert server.open_watches() == 0
+    with pytest.raises(AssertionError, match="no 1 open watch"):
+        server.wait_for_watch("inferenceservices", timeout=0.1)
 
 
 def test_legacy_watch_prefix_and_cluster_scoped_watch(http, fake_cluster):
-    later(0.2, lambda: namespace(fake_cluster, "late"))
+    when_watching(fake_cluster, "namespaces", lambda: namespace(fake_cluster, "late"))
     resp = http.watch("/api/v1/watch/namespaces?resourceVersion="
                       f"{fake_cluster.store.resource_version}&timeoutSeconds=5")
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events(resp, limit=1)] == [("ADDED", "late")]

@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 import urllib.parse
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -162,8 +162,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
 
-        finished = watch.run(send, stopped=lambda: api.stopping.is_set() or self._client_gone(),
-                             drop_after=decision.drop_watch_after)
+        api.watch_opened(watch.rt.key, +1)
+        try:
+            finished = watch.run(send, stopped=lambda: api.stopping.is_set() or self._client_gone(),
+                                 drop_after=decision.drop_watch_after)
+        finally:
+            api.watch_opened(watch.rt.key, -1)
         if not finished and decision.abrupt:
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -182,6 +186,8 @@ class ApiServer:
         self.request_log: deque[RequestRecord] = deque(maxlen=log_size)
         self._log_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
+        self._watches: Counter[str] = Counter()  # resource key ("serving.kserve.io/inferenceservices") -> open streams
+        self._watches_changed = threading.Condition(self._log_lock)
         self._httpd = _HTTPServer((host, port), _Handler)
         self._httpd.api = self
         self._thread: threading.Thread | None = None
@@ -226,6 +232,26 @@ class ApiServer:
                 self._connections.add(conn)
             else:
                 self._connections.discard(conn)
+
+    def watch_opened(self, key: str, delta: int) -> None:
+        with self._watches_changed:
+            self._watches[key] += delta
+            self._watches_changed.notify_all()
+
+    def open_watches(self, plural: str | None = None) -> int:
+        """Watch streams being served right now: all of them, or those on the resource called ``plural``."""
+        with self._log_lock:
+            return sum(n for key, n in self._watches.items() if plural is None or key.split("/")[-1] == plural)
+
+    def wait_for_watch(self, plural: str, count: int = 1, timeout: float = 10.0) -> None:
+        """Block until at least ``count`` watches on ``plural`` are open: the test's signal that a client is now
+        following live events (rather than a sleep that hopes it is). AssertionError after ``timeout``."""
+        def enough() -> bool:
+            return sum(n for key, n in self._watches.items() if key.split("/")[-1] == plural) >= count
+        with self._watches_changed:
+            if not self._watches_changed.wait_for(enough, timeout):
+                raise AssertionError(f"no {count} open watch(es) on {plural} within {timeout:g}s: "
+                                     f"{dict(self._watches)}")
 
     def record(self, req: Request, raw_path: str) -> RequestRecord:
         entry = RequestRecord(req.method, raw_path, req.headers.get("content-type", ""),
