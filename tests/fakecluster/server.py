@@ -162,12 +162,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
 
-        api.watch_opened(watch.rt.key, +1)
+        live = []
+
+        def on_live() -> None:  # counted from here: a change made now reaches the client as a live event
+            live.append(True)
+            api.watch_opened(watch.rt.key, +1)
         try:
             finished = watch.run(send, stopped=lambda: api.stopping.is_set() or self._client_gone(),
-                                 drop_after=decision.drop_watch_after)
+                                 drop_after=decision.drop_watch_after, on_live=on_live)
         finally:
-            api.watch_opened(watch.rt.key, -1)
+            if live:
+                api.watch_opened(watch.rt.key, -1)
         if not finished and decision.abrupt:
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -239,7 +244,7 @@ class ApiServer:
             self._watches_changed.notify_all()
 
     def open_watches(self, plural: str | None = None) -> int:
-        """Watch streams being served right now: all of them, or those on the resource called ``plural``."""
+        """Watch streams following live events right now (initial events sent): all, or those on ``plural``."""
         with self._log_lock:
             return sum(n for key, n in self._watches.items() if plural is None or key.split("/")[-1] == plural)
 

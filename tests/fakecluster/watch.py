@@ -124,9 +124,10 @@ class WatchRequest:
                                                "metadata": meta}}
 
     # -- streaming -----------------------------------------------------------------------------------
-    def run(self, send: Callable[[Obj], None], *, stopped: Callable[[], bool], drop_after: int | None = None
-            ) -> bool:
-        """Stream events until timeout/stop/disconnect; False if cut short by ``drop_after``."""
+    def run(self, send: Callable[[Obj], None], *, stopped: Callable[[], bool], drop_after: int | None = None,
+            on_live: Callable[[], None] | None = None) -> bool:
+        """Stream events until timeout/stop/disconnect; False if cut short by ``drop_after``. ``on_live`` is called
+        once the starting point is fixed (initial events sent): every later change reaches the client as an event."""
         deadline = time.monotonic() + self.timeout
         sent = 0
 
@@ -149,6 +150,8 @@ class WatchRequest:
             cursor = self.rv
             with contextlib.suppress(ApiError):  # a too-old cursor is reported by events_since below
                 self._state_at(cursor)
+        if on_live is not None:
+            on_live()
         while time.monotonic() < deadline and not stopped():
             seen = self.store.resource_version
             try:
