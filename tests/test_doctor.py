@@ -17,7 +17,7 @@ def doctor(lab, capsys):
 
 
 def test_a_healthy_service_passes_every_layer_with_a_real_model_server(lab, fake_tools, capsys):
-    from kslab.lab.local import deploy_local, undeploy_local
+    from kslab.local.deploy import deploy_local, undeploy_local
 
     lab.seed(lean=False)
     assert kslab(capsys, "deploy", NAME)[0] == ExitCode.OK

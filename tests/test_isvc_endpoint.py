@@ -1,4 +1,4 @@
-"""open_endpoint: an InferenceService in the fake cluster reached through the fake kubectl's port-forward."""
+"""A cluster provider's endpoint(): an InferenceService in the fake cluster, via the fake kubectl's port-forward."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from kslab.cli.main import run
 from kslab.config.model import Settings
 from kslab.errors import CheckFailed
-from kslab.portforward.endpoints import open_endpoint, recorded_mode, runtime_protocols
+from kslab.portforward.endpoints import recorded_mode, runtime_protocols
+from kslab.providers.registry import make_provider
 from tests.fakecluster.controllers.lab import install_and_wait, sklearn_iris, wait_for
 from tests.portforward_support import ISVCS, NAME, NS, backend, create_ready_isvc, knative_lab, request, running_pod
 
@@ -29,7 +30,7 @@ def test_knative_mode_goes_through_the_gateway_with_the_isvc_host(fake_tools, ks
     assert ("deploymentMode" in cluster.store.get(ISVCS, NS, NAME)["status"]) == (kserve_version == "0.20.0")
     with backend() as gateway_pod:
         cluster.node.register_proxy("istio-system", gateway, 80, gateway_pod.url)
-        with open_endpoint(settings_for(fake_tools), NAME) as endpoint:
+        with make_provider(settings_for(fake_tools)).endpoint(NAME) as endpoint:
             assert (endpoint.model_name, endpoint.host, endpoint.protocols, endpoint.via) == (
                 NAME, HOST, ("v1", "v2"), "port-forward")
             port = int(endpoint.base_url.rsplit(":", 1)[1])
@@ -50,11 +51,11 @@ def test_standard_mode_forwards_to_the_predictor_service_and_pod_to_port_8080(fa
     pod = running_pod(cluster, NS, f"app=isvc.{NAME}-predictor")
     with backend() as model_server:
         cluster.node.register_proxy(NS, pod, 8080, model_server.url)
-        with open_endpoint(settings_for(fake_tools), NAME) as endpoint:
+        with make_provider(settings_for(fake_tools)).endpoint(NAME) as endpoint:
             assert endpoint.host is None
             seen = request(f"{endpoint.base_url}/v1/models/{NAME}")
             service_argv = fake_tools.calls("kubectl")[-1]
-        with open_endpoint(settings_for(fake_tools), NAME, pod=pod, port=None) as direct:
+        with make_provider(settings_for(fake_tools)).endpoint(NAME, pod=pod, port=None) as direct:
             assert direct.host is None
             request(f"{direct.base_url}/v2/health/ready")
             pod_argv = fake_tools.calls("kubectl")[-1]
@@ -78,7 +79,7 @@ def test_missing_and_not_ready_isvcs_are_one_line_errors_with_the_fix(fake_tools
     body["spec"]["predictor"]["model"]["runtime"] = "kserve-sklearnserver"  # not installed: never Ready
     cluster.store.create(ISVCS, NS, body)
     wait_for(lambda: (cluster.store.get(ISVCS, NS, NAME).get("status") or {}).get("modelStatus"), 5, "modelStatus")
-    with pytest.raises(CheckFailed) as caught, open_endpoint(settings_for(fake_tools), NAME):
+    with pytest.raises(CheckFailed) as caught, make_provider(settings_for(fake_tools)).endpoint(NAME):
         pass
     assert caught.value.message == (f"InferenceService {NS}/{NAME} is not Ready: IngressReady=Unknown, "
                                     "PredictorReady=Unknown, Ready=Unknown; model: RuntimeNotRecognized (Waiting for "

@@ -17,9 +17,9 @@ from kslab.cli.main import run
 from kslab.config.model import KindSettings, Settings
 from kslab.errors import ConfigError
 from kslab.exitcodes import ExitCode
-from kslab.lab.preflight import check_kind_release
 from kslab.models.stack import KindPin
 from kslab.providers.kind import render_kind_config
+from kslab.providers.preflight import check_kind_release
 from kslab.stack.versions import kind_pin, load_matrix
 from tests.up_support import lab_env_fixture  # noqa: F401  (fixture registration)
 

@@ -109,17 +109,19 @@ def test_without_docker_kslab_says_how_to_get_it(lab_env, capsys, monkeypatch):
 def test_in_cluster_load_builds_and_loads_its_image_just_in_time_on_kind(lab_env, monkeypatch):
     from kslab.config.model import Settings
     from kslab.lab.images import kslab_image_for
+    from kslab.session import Session
 
     assert lab_env.run("kind", "create", "cluster", "--name", "kslab").returncode == 0
     lines: list[str] = []
-    assert kslab_image_for(Settings(provider="kind"), "load", lines.append) == LOAD_TAG
+    assert kslab_image_for(Session(Settings(provider="kind")), "load", lines.append) == LOAD_TAG
     assert [a for a in lab_env.calls("docker") if a[0] == "build"] == [
         ["build", "-t", LOAD_TAG, "-f", str(ROOT / "images/kslab-load/Dockerfile"), str(ROOT)]]
     assert ["load", "docker-image", LOAD_TAG, "--name", "kslab"] in lab_env.calls("kind")
     assert f"{LOAD_TAG}: building from images/kslab-load/Dockerfile" in lines
     assert lab_env.cluster.node.has_image(LOAD_TAG)
     calls = len(lab_env.calls("kind")) + len(lab_env.calls("docker"))
-    assert kslab_image_for(Settings(provider="kind"), "load", lines.append) == LOAD_TAG  # already there: skipped
+    session = Session(Settings(provider="kind"))  # a second command: a new session asks the node again
+    assert kslab_image_for(session, "load", lines.append) == LOAD_TAG  # already there: skipped
     new = [a for a in lab_env.calls("docker") + lab_env.calls("kind") if a[0] in ("build", "load")]
     assert len(new) == 2 and lines[-1] == f"{LOAD_TAG}: already on the node"
     assert len(lab_env.calls("kind")) + len(lab_env.calls("docker")) > calls  # it looked (kind get nodes, crictl)

@@ -14,7 +14,7 @@ import pytest
 
 from kslab.cli.main import run
 from kslab.config.model import Settings
-from kslab.portforward.endpoints import open_endpoint
+from kslab.providers.registry import make_provider
 from tests.fakecluster.controllers.lab import install_and_wait
 from tests.portforward_support import (
     NAME,
@@ -100,7 +100,7 @@ def test_the_command_forwards_to_a_pod_on_the_port_the_user_chose(fake_tools, ca
 def test_a_forward_to_the_real_local_model_server_predicts_iris(fake_tools, tmp_path, monkeypatch, capsys):
     """The KServe model server (PyPI kserve, the data plane's local runtime) behind the predictor pod's port;
     with the local provider the command prints that server's own URL and a curl that works against it."""
-    from kslab.lab.local import deploy_local, undeploy_local
+    from kslab.local.deploy import deploy_local, undeploy_local
 
     monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path / "state"))
     cluster = fake_tools.cluster
@@ -110,7 +110,7 @@ def test_a_forward_to_the_real_local_model_server_predicts_iris(fake_tools, tmp_
     local = deploy_local(Settings(provider="local"), NAME)
     try:
         cluster.node.register_proxy(NS, running_pod(cluster, NS, f"app=isvc.{NAME}-predictor"), 8080, local.url)
-        with open_endpoint(settings, NAME) as endpoint:
+        with make_provider(settings).endpoint(NAME) as endpoint:
             assert endpoint.base_url != local.url
             answer = request(f"{endpoint.base_url}/v1/models/{NAME}:predict", {"Content-Type": "application/json"},
                              json.dumps({"instances": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}).encode())
@@ -129,7 +129,7 @@ def test_a_forward_to_the_real_local_model_server_predicts_iris(fake_tools, tmp_
 def test_smoke_over_a_port_forward_to_the_real_model_server(fake_tools, tmp_path, monkeypatch, capsys):
     """`kslab smoke` on a cluster: kubectl port-forward (the fake wrapper) to the predictor Service, whose pod
     port is the real KServe model server; every V1 and V2 check passes and no forward is left running."""
-    from kslab.lab.local import deploy_local, undeploy_local
+    from kslab.local.deploy import deploy_local, undeploy_local
 
     monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path / "state"))
     cluster = fake_tools.cluster

@@ -21,6 +21,7 @@ from kslab.scenarios.actions import assert_, make_observe, mark, sleep
 from kslab.scenarios.context import ScenarioContext, StepCall
 from kslab.scenarios.engine import Hooks, run_scenario
 from kslab.scenarios.validate import validate
+from kslab.session import Session
 
 
 class Recorder:
@@ -48,7 +49,7 @@ class Recorder:
         actions.update({"assert": assert_, "mark": mark, "sleep": sleep, "observe": make_observe(observers)})
         return Hooks(actions=actions, doctor=self.doctor)
 
-    def doctor(self, settings: Settings, name: str) -> dict[str, Any]:
+    def doctor(self, session: Session, name: str) -> dict[str, Any]:
         self.calls.append(f"doctor {name}")
         return {"broken": {"layer": "InferenceService", "detail": "not Ready"}}
 
@@ -61,7 +62,8 @@ def run(tmp_path: Path, sc: Any, recorder: Recorder, settings: Settings | None =
         params: dict | None = None, **observers: Any) -> tuple[dict, RunRecord]:
     record = RunRecord(tmp_path / "reports", "scenario")
     events: list[tuple[str, str, str]] = []
-    result = run_scenario(settings or Settings(provider="existing"), record, sc, params or dict(sc.params),
+    result = run_scenario(Session(settings or Settings(provider="existing"), record=record), sc,
+                          params or dict(sc.params),
                           lambda *e: events.append(e), recorder.hooks(**observers))
     result["_progress"] = events
     return result, record
@@ -135,11 +137,11 @@ def test_broken_evidence_never_skips_the_cleanup(tmp_path: Path) -> None:
     recorder = Recorder(fail="promote")
     hooks = recorder.hooks()
 
-    def doctor(settings: Settings, name: str) -> dict:
+    def doctor(session: Session, name: str) -> dict:
         raise RuntimeError("doctor crashed")
     hooks.doctor, hooks.timelines = doctor, BrokenTimelines
     record = RunRecord(tmp_path / "reports", "scenario")
-    result = run_scenario(Settings(provider="existing"), record, sc, dict(sc.params), None, hooks)
+    result = run_scenario(Session(Settings(provider="existing"), record=record), sc, dict(sc.params), None, hooks)
     assert recorder.calls == ["deploy", "promote", "f2", "f1", "cleanup deploy"]
     assert result["diagnosis"] == {"error": "RuntimeError: doctor crashed"}
     assert result["cleanups"] == [{"what": "undo deploy", "ok": True},
@@ -170,7 +172,7 @@ def test_ctrl_c_mid_scenario_runs_finally_and_cleanup_then_reraises(tmp_path: Pa
     recorder = Recorder(interrupt="load")
     record = RunRecord(tmp_path / "reports", "scenario")
     with pytest.raises(KeyboardInterrupt):
-        run_scenario(Settings(provider="existing"), record, sc, dict(sc.params), None, recorder.hooks())
+        run_scenario(Session(Settings(provider="existing"), record=record), sc, dict(sc.params), None, recorder.hooks())
     assert recorder.calls == ["deploy", "load", "f2", "f1", "cleanup deploy"]
     stored = on_disk(record)
     entry = stored["scenarios"][0]
@@ -185,7 +187,7 @@ def test_a_second_ctrl_c_during_finally_still_runs_the_rest(tmp_path: Path) -> N
     recorder = Recorder(interrupt="f2")
     record = RunRecord(tmp_path / "reports", "scenario")
     with pytest.raises(KeyboardInterrupt):
-        run_scenario(Settings(provider="existing"), record, sc, dict(sc.params), None, recorder.hooks())
+        run_scenario(Session(Settings(provider="existing"), record=record), sc, dict(sc.params), None, recorder.hooks())
     assert recorder.calls == ["deploy", "f2", "f1", "cleanup deploy"]
     assert on_disk(record)["scenarios"][0]["verdict"] == "interrupted"
 
@@ -276,14 +278,14 @@ def model_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, int]]:
     opened = {"open": 0, "closed": 0}
 
     @contextmanager
-    def endpoint(settings: Settings, name: str) -> Iterator[Endpoint]:
+    def endpoint(provider: Any, name: str, **_: Any) -> Iterator[Endpoint]:
         opened["open"] += 1
         try:
             yield Endpoint(f"http://127.0.0.1:{server.server_address[1]}", name, via="direct")
         finally:
             opened["closed"] += 1
 
-    monkeypatch.setattr("kslab.lab.endpoints.model_endpoint", endpoint)
+    monkeypatch.setattr("kslab.providers.cluster.ClusterProvider.endpoint", endpoint)
     yield opened
     server.shutdown()
     server.server_close()
@@ -299,7 +301,7 @@ def test_background_traffic_is_joined_and_recorded(tmp_path: Path, model_server:
     hooks.actions = {**hooks.actions, "traffic": actions_data.traffic, "wait_traffic": actions_data.wait_traffic}
     hooks.join_background = actions_data.join_all
     record = RunRecord(tmp_path / "reports", "scenario")
-    result = run_scenario(Settings(provider="existing"), record, sc, dict(sc.params), None, hooks)
+    result = run_scenario(Session(Settings(provider="existing"), record=record), sc, dict(sc.params), None, hooks)
     assert result["verdict"] == "passed", result["reason"]
     [load] = result["load"]
     assert load["step"] == "load" and load["ok"] >= 1 and load["t_end_s"] >= load["t_start_s"]
@@ -318,7 +320,7 @@ def test_ctrl_c_stops_background_traffic_and_closes_its_endpoint(tmp_path: Path,
     record = RunRecord(tmp_path / "reports", "scenario")
     threads_before = {t.name for t in threading.enumerate()}
     with pytest.raises(KeyboardInterrupt):
-        run_scenario(Settings(provider="existing"), record, sc, dict(sc.params), None, hooks)
+        run_scenario(Session(Settings(provider="existing"), record=record), sc, dict(sc.params), None, hooks)
     assert model_server == {"open": 1, "closed": 1}
     assert not [t for t in threading.enumerate() if t.name.startswith("kslab-scenario-traffic")
                 and t.name not in threads_before]
@@ -341,8 +343,9 @@ class FakeKube:
 def kube_context(tmp_path: Path, settings: Settings | None = None) -> tuple[ScenarioContext, FakeKube]:
     kube = FakeKube()
     settings = settings or Settings(provider="existing")
-    ctx = ScenarioContext(settings=settings, namespace=settings.namespace, isvc="sklearn-iris", params={},
-                          record=RunRecord(tmp_path / "reports", "scenario"), result={}, _kube=kube)  # type: ignore
+    session = Session(settings, record=RunRecord(tmp_path / "reports", "scenario"))
+    session.provider._kube = kube  # type: ignore[attr-defined]  # the provider's one client, faked
+    ctx = ScenarioContext(session=session, namespace=settings.namespace, isvc="sklearn-iris", params={}, result={})
     return ctx, kube
 
 

@@ -1,12 +1,15 @@
-"""What every command receives: validated settings and the consoles to write to."""
+"""What every command receives: validated settings, the environment read once, and the consoles to write to.
+
+Each command builds its one Session with ``cli.session(**flags)`` and hands it to the services."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import typer
+
+from kslab.session import Environment, Session
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
 @dataclass
 class CliContext:
     settings: Settings
+    env: Environment = field(default_factory=Environment.from_process)
     _out: Console | None = field(default=None, repr=False)
     _err: Console | None = field(default=None, repr=False)
 
@@ -30,9 +34,13 @@ class CliContext:
             return self.settings
         return from_mapping(Settings, deep_merge(self.settings.to_dict(), given))
 
+    def session(self, **values: object) -> Session:
+        """The command's Session: settings with its flags applied (see override), this process's environment."""
+        return Session(self.override(**values), self.env)
+
     @property
     def no_color(self) -> bool:
-        return not self.settings.color or "NO_COLOR" in os.environ
+        return not self.settings.color or self.env.no_color
 
     @property
     def out(self) -> Console:

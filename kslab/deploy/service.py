@@ -29,10 +29,9 @@ from kslab.kube.errors import KubeApiError
 from kslab.kube.ownership import MANAGED_BY_LABEL, ensure_namespace, managed_by_kslab
 from kslab.kube.wait import wait_for
 from kslab.models.catalog import catalog_model
-from kslab.models.cluster import ClusterAccess
 from kslab.models.run_record import RunRecord
 from kslab.models.stack import StackMatrix
-from kslab.providers.registry import cluster_access
+from kslab.session import Session
 from kslab.stack.versions import load_matrix
 
 Obj = dict[str, Any]
@@ -58,11 +57,6 @@ class DeployResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _connect(settings: Settings, matrix: StackMatrix) -> tuple[Kube, ClusterAccess]:
-    access = cluster_access(settings, matrix)
-    return Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request), access
 
 
 def _result(isvc: Obj, request: DeployRequest, storage_uri: str, started: float,
@@ -150,10 +144,11 @@ def _wait_step(record: RunRecord, kube: Kube, name: str, namespace: str, timeout
         return final
 
 
-def deploy(settings: Settings, request: DeployRequest, record: RunRecord, observer: Observer | None = None,
+def deploy(session: Session, request: DeployRequest, observer: Observer | None = None,
            matrix: StackMatrix | None = None) -> DeployResult:
-    """Render, lint, (storage,) apply and wait; every step goes into ``record``. Raises with the diagnosis:
-    UsageError (lint, exit 2), CheckFailed (refused or failed, exit 1), WaitTimeout (exit 4)."""
+    """Render, lint, (storage,) apply and wait; every step goes into the session's record. Raises with the
+    diagnosis: UsageError (lint, exit 2), CheckFailed (refused or failed, exit 1), WaitTimeout (exit 4)."""
+    settings, record = session.settings, session.require_record()
     observe = observer or (lambda *_: None)
     started = time.monotonic()
     matrix = matrix or load_matrix()
@@ -167,7 +162,7 @@ def deploy(settings: Settings, request: DeployRequest, record: RunRecord, observ
             obs["model_uri"] = require_model_uri(settings, plan.storage_uri, request.name, observe).to_dict()
         observe("render", "ready", f"{isvc['metadata']['annotations']['serving.kserve.io/deploymentMode']} mode, "
                 f"runtime {model.get('runtime', 'auto')}, {model['protocolVersion']}, {model['storageUri']}")
-    kube, access = _connect(settings, matrix)
+    kube, access = session.kube(), session.provider.client_access()
     _lint_step(record, kube, matrix, isvc, request, observe)
     if plan.kind != "uri":
         with record.step("storage", kind=plan.kind, storage_uri=plan.storage_uri) as obs:
@@ -180,13 +175,12 @@ def deploy(settings: Settings, request: DeployRequest, record: RunRecord, observ
     return _result(final, request, plan.storage_uri, started, timeline)
 
 
-def undeploy(settings: Settings, name: str, timeout: float, observer: Observer | None = None,
-             matrix: StackMatrix | None = None) -> dict[str, Any]:
+def undeploy(session: Session, name: str, timeout: float, observer: Observer | None = None) -> dict[str, Any]:
     """Delete the InferenceService kslab deployed (refusing one it did not) and wait until it is gone."""
     observe = observer or (lambda *_: None)
     started = time.monotonic()
-    namespace = settings.namespace
-    kube, _ = _connect(settings, matrix or load_matrix())
+    namespace = session.settings.namespace
+    kube = session.kube()
     existing = kube.find(R.INFERENCE_SERVICE, name, namespace)
     if existing is None:
         return {"name": name, "namespace": namespace, "action": "absent", "deleted": [], "duration_s": 0.0}

@@ -16,7 +16,7 @@ from kslab.errors import KslabError
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.conditions import condition_is
-from kslab.providers.registry import cluster_access
+from kslab.session import Session
 from kslab.stack.components import load_components
 from kslab.stack.readiness import is_ready_now
 from kslab.stack.versions import load_matrix
@@ -66,13 +66,12 @@ def _isvc(kube: Kube, name: str, namespace: str) -> LayerCheck:
                       diagnosis.fix(), evidence)
 
 
-def _inference(settings: Settings, name: str) -> LayerCheck:
+def _inference(session: Session, name: str) -> LayerCheck:
     from kslab.inference.client import InferenceClient
-    from kslab.lab.endpoints import model_endpoint
 
     try:
-        with model_endpoint(settings, name) as endpoint, InferenceClient(
-                endpoint, timeout_s=settings.timeouts.request) as client:
+        with session.provider.endpoint(name) as endpoint, InferenceClient(
+                endpoint, timeout_s=session.settings.timeouts.request) as client:
             answer = client.model_ready()
     except KslabError as exc:
         return LayerCheck("inference request", False, exc.message, exc.hint)
@@ -83,15 +82,15 @@ def _inference(settings: Settings, name: str) -> LayerCheck:
     return LayerCheck("inference request", True, f"model ready via {endpoint.describe()}")
 
 
-def walk(settings: Settings, name: str) -> list[LayerCheck]:
+def walk(session: Session, name: str) -> list[LayerCheck]:
     """The layers checked, in order; the last one is the first broken layer (or all pass)."""
-    if settings.provider == "local":
-        return [_inference(settings, name)]
-    access = cluster_access(settings)
-    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request, attempts=2)
+    if not session.provider.has_cluster:
+        return [_inference(session, name)]
+    settings = session.settings
+    kube = session.kube().retrying(attempts=2)  # a broken layer is the answer: do not wait long for it
     checks: list[LayerCheck] = []
     for step in (lambda: _api(kube), lambda: _stack(settings, kube),
-                 lambda: _isvc(kube, name, settings.namespace), lambda: _inference(settings, name)):
+                 lambda: _isvc(kube, name, settings.namespace), lambda: _inference(session, name)):
         checks.append(step())
         if not checks[-1].ok:
             break

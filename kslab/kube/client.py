@@ -7,6 +7,7 @@ tenacity; everything else becomes a KubeApiError / NotFound / ClusterUnreachable
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -64,6 +65,12 @@ class Kube:
         self._dynamic: Any = None
 
     # -- plumbing ----------------------------------------------------------------------------
+    def retrying(self, attempts: int) -> Kube:
+        """The same client (same connection pool) with another number of attempts per call."""
+        clone = copy.copy(self)
+        clone.attempts = attempts
+        return clone
+
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one API call with retries on transient errors; translate the final failure."""
         import tenacity

@@ -6,19 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kslab.config.model import Settings
 from kslab.errors import CheckFailed, EnvironmentMissing, KslabError, UsageError
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.ownership import ensure_namespace
 from kslab.lab.cluster_facts import cluster_facts
-from kslab.lab.preflight import Check, check_server_version, require_passing, run_preflight
 from kslab.models.cluster import ClusterAccess
-from kslab.models.run_record import RunRecord
 from kslab.models.stack import StackMatrix
 from kslab.providers.kind import GATEWAY_NODE_PORT
-from kslab.providers.registry import make_provider
-from kslab.providers.state import MANAGED_BY_LABEL, ProviderState
+from kslab.providers.preflight import Check, check_server_version, require_passing
+from kslab.providers.state import MANAGED_BY_LABEL
+from kslab.session import Session
 from kslab.stack.components import load_components, placeholders
 from kslab.stack.helm import Helm
 from kslab.stack.installer import ComponentResult, StackInstaller
@@ -54,18 +52,18 @@ def _expose_gateway_on_kind(kube: Kube) -> None:
     ], "istio-system")
 
 
-def bring_up(settings: Settings, record: RunRecord, *, observer: Observer | None = None,
-             on_check: Callable[[Check], None] | None = None, preload: tuple[str, ...] = (),
-             matrix: StackMatrix | None = None, state: ProviderState | None = None) -> UpResult:
-    """Preflight → cluster → stack → lab namespace; every step goes into ``record``."""
+def bring_up(session: Session, *, observer: Observer | None = None, on_check: Callable[[Check], None] | None = None,
+             matrix: StackMatrix | None = None) -> UpResult:
+    """Preflight → cluster → stack → lab namespace on the session's provider; every step goes into the session's
+    record."""
+    settings, record, provider = session.settings, session.require_record(), session.provider
     observe = observer or (lambda *_: None)
     matrix = matrix or load_matrix()
     release = matrix.release(settings.kserve_version)
     with record.step("preflight", provider=settings.provider) as obs:
-        checks = run_preflight(settings, on_check)
+        checks = provider.preflight(on_check)
         obs["checks"] = [c.to_dict() for c in checks]
         require_passing(checks)
-    provider = make_provider(settings, release, state, preload)
     with record.step("cluster", provider=provider.provider, name=provider.name) as obs:
         created = False
         if provider.creates_clusters and not provider.exists():
@@ -81,7 +79,7 @@ def bring_up(settings: Settings, record: RunRecord, *, observer: Observer | None
             access = provider.access()
             observe("cluster", "reuse", f"{provider.provider} cluster {provider.name}")
         obs.update(created=created, kubeconfig=access.kubeconfig, context=access.context)
-    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request)
+    kube = provider.kube()
     with record.step("kubernetes-version") as obs:
         server = kube.version().get("git_version", "")
         check = check_server_version(server, release)

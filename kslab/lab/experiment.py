@@ -14,8 +14,10 @@ from typing import Any
 
 from kslab.config.model import Settings
 from kslab.errors import CheckFailed
-from kslab.lab.smoke import SmokeReport, smoke
+from kslab.inference.smoke import SmokeReport
+from kslab.lab.smoke import smoke
 from kslab.models.run_record import RunRecord
+from kslab.session import Session
 
 Observer = Callable[[str, str, str], None]
 MODEL = "sklearn-iris"
@@ -51,12 +53,11 @@ def _skip(record: RunRecord, name: str, reason: str, result: LabResult, observe:
     observe(name, "skip", reason)
 
 
-def _deploy(settings: Settings, record: RunRecord, observe: Observer, result: LabResult) -> None:
-    if settings.provider == "local":
-        from kslab.lab.local import deploy_local
-
+def _deploy(session: Session, observe: Observer, result: LabResult) -> None:
+    settings, local = session.settings, session.provider.runtime
+    if local is not None:
         observe("deploy", "install", f"{MODEL} on the local KServe model server")
-        status = deploy_local(settings, MODEL, record=record)
+        status = local.deploy(MODEL, record=session.record)
         result.details["deploy"] = status.to_dict()
         observe("deploy", "ready", status.to_dict().get("url", ""))
         return
@@ -64,7 +65,7 @@ def _deploy(settings: Settings, record: RunRecord, observe: Observer, result: La
     from kslab.deploy.service import deploy
 
     request = DeployRequest(name=MODEL, mode=settings.mode, timeout=float(settings.timeouts.deploy)).validate()
-    result.details["deploy"] = deploy(settings, request, record, observe).to_dict()
+    result.details["deploy"] = deploy(session, request, observe).to_dict()
 
 
 def scenario_names(settings: Settings, chosen: str | None) -> list[str]:
@@ -79,22 +80,23 @@ def scenario_names(settings: Settings, chosen: str | None) -> list[str]:
     return [n.strip() for n in text.split(",") if n.strip()]
 
 
-def _scenarios(settings: Settings, record: RunRecord, observe: Observer, result: LabResult,
+def _scenarios(session: Session, record: RunRecord, observe: Observer, result: LabResult,
                names: list[str]) -> None:
     if not names:
         _skip(record, "scenarios", "none chosen (lab.scenarios: none)", result, observe)
         return
-    if settings.provider == "local":
+    if not session.provider.has_cluster:
         _skip(record, "scenarios", NEEDS_CLUSTER, result, observe)
         return
     from kslab.scenarios.engine import run_scenarios
 
-    result.scenarios = run_scenarios(settings, record, names, observe)
+    result.scenarios = run_scenarios(session, names, observe)
 
 
-def _load(settings: Settings, record: RunRecord, observe: Observer, result: LabResult) -> None:
+def _load(session: Session, record: RunRecord, observe: Observer, result: LabResult) -> None:
     from kslab.lab.load_step import lab_plan, load_model
 
+    settings = session.settings
     plan = lab_plan(settings)
     observe("load", "run", f"profile {settings.lab.load_profile} against {MODEL}")
 
@@ -102,57 +104,56 @@ def _load(settings: Settings, record: RunRecord, observe: Observer, result: LabR
         p99 = "-" if live["p99_ms"] is None else f"{live['p99_ms']:.1f} ms"
         observe("load", "load", f"{live['rps']:.0f} req/s, p99 {p99}, errors {live['errors']}")
 
-    result.load = load_model(settings, MODEL, plan, record, progress=progress)
+    result.load = load_model(session, MODEL, plan, record, progress=progress)
     latency = result.load["latency"]
     observe("load", "ok", f"{result.load['throughput_rps']} req/s, p50 {latency['p50_ms']} ms, "
                           f"p99 {latency['p99_ms']} ms")
 
 
-def _finish_local(settings: Settings, options: LabOptions) -> None:
-    if settings.provider == "local" and not options.keep:
-        from kslab.lab.local import undeploy_local
+def _finish_local(session: Session, options: LabOptions) -> None:
+    local = session.provider.runtime
+    if local is not None and not options.keep:
+        local.undeploy(MODEL)
 
-        undeploy_local(settings, MODEL)
 
-
-def _down(settings: Settings, record: RunRecord, observe: Observer) -> None:
+def _down(session: Session, record: RunRecord, observe: Observer) -> None:
     from kslab.lab.teardown import plan_teardown, run_teardown
 
     with record.step("down") as obs:
-        plan = plan_teardown(settings, uninstall_stack=False)
+        plan = plan_teardown(session, uninstall_stack=False)
         obs["plan"] = plan.describe()
         if plan.empty:
             obs["_result"] = "skipped"
             return
-        run_teardown(settings, plan, on_line=lambda line: observe("down", "delete", line))
+        run_teardown(session, plan, on_line=lambda line: observe("down", "delete", line))
 
 
-def run_lab(settings: Settings, record: RunRecord, observe: Observer,
-            options: LabOptions | None = None) -> LabResult:
-    """Run the experiment; raises CheckFailed (exit 1) when smoke or a scenario failed, after recording all."""
+def run_lab(session: Session, observe: Observer, options: LabOptions | None = None) -> LabResult:
+    """Run the experiment into the session's record; raises CheckFailed (exit 1) when smoke or a scenario
+    failed, after recording all."""
     options = options or LabOptions()
+    settings, record, provider = session.settings, session.require_record(), session.provider
     result = LabResult()
     try:
-        if settings.provider != "local":
+        if provider.has_cluster:
             from kslab.lab.cluster import bring_up
 
-            result.details["up"] = bring_up(settings, record, observer=observe).provider
-        _deploy(settings, record, observe, result)
-        result.smoke = smoke(settings, MODEL, record=record,
-                             on_check=lambda c: observe("smoke", "ok" if c.ok else "failed", c.name))
+            result.details["up"] = bring_up(session, observer=observe).provider
+        _deploy(session, observe, result)
+        result.smoke = smoke(session, MODEL, on_check=lambda c: observe("smoke", "ok" if c.ok else "failed", c.name))
         if not result.smoke.ok:
             _skip(record, "scenarios", SMOKE_FAILED, result, observe)
             _skip(record, "load", SMOKE_FAILED, result, observe)
         else:
-            _scenarios(settings, record, observe, result, scenario_names(settings, options.scenarios))
+            _scenarios(session, record, observe, result, scenario_names(settings, options.scenarios))
             if options.load:
-                _load(settings, record, observe, result)
+                _load(session, record, observe, result)
             else:
                 _skip(record, "load", "not requested (--no-load)", result, observe)
     finally:
-        _finish_local(settings, options)
-        if options.down and settings.provider != "local":
-            _down(settings, record, observe)
+        _finish_local(session, options)
+        if options.down and provider.has_cluster:
+            _down(session, record, observe)
     problems = []
     if result.smoke is not None and not result.smoke.ok:
         problems.append("smoke checks failed: " + ", ".join(c.name for c in result.smoke.failed))

@@ -8,15 +8,14 @@ its image just in time (``kslab_image_for``). An existing cluster cannot be load
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from kslab.config.model import Settings
 from kslab.errors import CheckFailed, UsageError
+from kslab.models.cluster import LineSink
 from kslab.providers.images import NodeImages, docker_build, docker_pull
+from kslab.session import Session
 from kslab.stack.images import KslabImage, load_images
-
-LineSink = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
@@ -90,17 +89,11 @@ def existing_cluster_error(image: KslabImage) -> UsageError:
                       f"(or KSLAB_{image.config_key.upper().replace('.', '__')}); see docs/in-cluster-load.md")
 
 
-def kslab_image_for(settings: Settings, name: str, on_line: LineSink | None = None) -> str:
+def kslab_image_for(session: Session, name: str, on_line: LineSink | None = None) -> str:
     """The tag of kslab image ``name`` after making sure the cluster's node has it (kind/minikube only)."""
-    from kslab.providers.registry import make_provider
-    from kslab.stack.versions import load_matrix
-
     image = load_images().kslab_image(name)
-    if settings.provider not in ("kind", "minikube"):
-        raise existing_cluster_error(image)
-    provider = make_provider(settings, load_matrix().release(settings.kserve_version))
-    nodes = provider.node_images()
+    nodes = session.provider.node_images()
     if nodes is None:
         raise existing_cluster_error(image)
-    put_kslab_image(nodes, image, settings.timeouts.install, on_line)
+    put_kslab_image(nodes, image, session.settings.timeouts.install, on_line)
     return image.tag

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kslab.config.model import Settings
 from kslab.errors import CheckFailed, UsageError
+from kslab.session import Session
 
 StatusSink = Callable[[str], None]
 
@@ -30,31 +30,29 @@ def cluster_url(isvc: dict[str, Any], protocol: str) -> str:
     return address.rstrip("/") + predict_path(protocol, meta["name"])
 
 
-def load_in_cluster(settings: Settings, name: str, *, protocol: str, body: bytes, plan: Any, image: str | None = None,
+def load_in_cluster(session: Session, name: str, *, protocol: str, body: bytes, plan: Any, image: str | None = None,
                     on_status: StatusSink | None = None) -> dict[str, Any]:
     """Run ``plan`` (already split into pods, kslab.load.jobspec.pod_plan) as a Job; the merged result.
 
     ``image`` None: ``load.image`` from the settings, else kslab's own load image, which kslab builds and loads
     onto a kind/minikube node now (kslab.lab.images); an existing cluster needs ``load.image`` (UsageError).
     """
-    from kslab.kube.client import Kube
     from kslab.lab.images import kslab_image_for
     from kslab.load.incluster import InClusterLoad, run_in_cluster
     from kslab.portforward.endpoints import read_ready_isvc, runtime_protocols
-    from kslab.providers.registry import cluster_access
 
-    if settings.provider == "local":
+    settings, provider = session.settings, session.provider
+    if not provider.has_cluster:
         raise UsageError("--in-cluster needs a cluster; the local provider has none",
                          "drop --in-cluster, or use --provider kind/minikube/existing")
-    access = cluster_access(settings)
-    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request)
+    kube = provider.kube()
     isvc = read_ready_isvc(kube, settings.namespace, name)
     protocols = runtime_protocols(isvc)
     if protocol not in protocols:
         raise UsageError(f"InferenceService {settings.namespace}/{name} does not serve protocol {protocol}",
                          f"use --protocol {protocols[0]}")
     url = cluster_url(isvc, protocol)
-    chosen = image or settings.load.image or kslab_image_for(settings, "load", on_status)
+    chosen = image or settings.load.image or kslab_image_for(session, "load", on_status)
     load = InClusterLoad(namespace=settings.namespace, model=name, url=url, body=body, plan=plan, image=chosen,
                          provider=settings.provider, cluster=settings.cluster_name if settings.provider == "kind"
                          else settings.minikube.profile)

@@ -11,21 +11,21 @@ from typing import Any
 
 from kslab.config.model import Settings
 from kslab.models.run_record import RunRecord
+from kslab.session import Session
 
 Progress = Callable[[dict[str, Any]], None]
 
 
-def load_model(settings: Settings, name: str, plan: Any, record: RunRecord, *, protocol: str = "v1",
+def load_model(session: Session, name: str, plan: Any, record: RunRecord, *, protocol: str = "v1",
                progress: Progress | None = None, step: str = "load") -> dict[str, Any]:
     """Drive ``plan`` (a kslab.load.plan.LoadPlan) at model ``name``; the result is also the step's observations."""
-    from kslab.lab.endpoints import model_endpoint
     from kslab.load.request import endpoint_target, sample_body
     from kslab.load.runner import run_load
     from kslab.models.catalog import catalog_model
 
     body = sample_body(protocol, catalog_model(name).samples[0].instances)
     with record.step(step, model=name, protocol=protocol, plan=plan.to_dict()) as observations, \
-            model_endpoint(settings, name) as endpoint:
+            session.provider.endpoint(name) as endpoint:
         result = run_load(endpoint_target(endpoint, protocol, body), plan, progress)
         observations.update(result)
         if result["interrupted"]:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kslab.config.model import Settings
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.conditions import condition
-from kslab.providers.registry import cluster_access, make_provider
+from kslab.session import Session
 from kslab.stack.components import load_components, placeholders
 from kslab.stack.helm import Helm
 from kslab.stack.installer import StackInstaller
@@ -36,11 +35,12 @@ def inference_services(kube: Kube, namespace: str | None = None) -> list[dict[st
     return out
 
 
-def cluster_status(settings: Settings) -> dict[str, Any]:
+def cluster_status(session: Session) -> dict[str, Any]:
+    settings, provider = session.settings, session.provider
     matrix = load_matrix()
     release = matrix.release(settings.kserve_version)
-    access = cluster_access(settings, matrix)
-    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request)
+    access = provider.client_access()
+    kube = provider.kube()
     components = load_components(matrix, release, settings.mode)
     installer = StackInstaller(kube, Helm(access), components, placeholders(matrix, release, settings.mode),
                                timeout_s=settings.timeouts.install)
@@ -53,8 +53,7 @@ def cluster_status(settings: Settings) -> dict[str, Any]:
                      "namespace": ", ".join(namespaces)})
     return {
         "provider": settings.provider,
-        "cluster": make_provider(settings, release).name if settings.provider in ("kind", "minikube")
-        else access.context,
+        "cluster": provider.name if provider.creates_clusters else access.context,
         "kubeconfig": access.kubeconfig,
         "context": access.context,
         "server_version": kube.version().get("git_version"),

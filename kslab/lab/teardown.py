@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kslab.config.model import Settings
 from kslab.errors import UsageError
 from kslab.kube import resources as R
-from kslab.kube.client import Kube
 from kslab.lab.cluster import kslab_namespaces
-from kslab.providers.registry import cluster_access, make_provider
+from kslab.session import Session
 from kslab.stack.components import load_components
 from kslab.stack.helm import Helm
 from kslab.stack.versions import load_matrix
@@ -35,20 +33,19 @@ class TeardownPlan:
         return not (self.cluster or self.namespaces or self.helm_releases)
 
 
-def plan_teardown(settings: Settings, uninstall_stack: bool) -> TeardownPlan:
+def plan_teardown(session: Session, uninstall_stack: bool) -> TeardownPlan:
+    settings, provider = session.settings, session.provider
+    if not provider.has_cluster:
+        return TeardownPlan()
     matrix = load_matrix()
     release = matrix.release(settings.kserve_version)
-    provider = make_provider(settings, release) if settings.provider != "local" else None
-    if provider is None:
-        return TeardownPlan()
     if provider.creates_clusters:
         if provider.created_by_kslab():
             return TeardownPlan(cluster=f"{provider.provider} cluster '{provider.name}'")
         raise UsageError(f"kslab did not create a {provider.provider} cluster named '{provider.name}'; "
                          "nothing deleted", "kslab only deletes clusters it created itself")
-    access = cluster_access(settings, matrix)
-    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request)
-    owned = kslab_namespaces(kube)
+    access = provider.client_access()
+    owned = kslab_namespaces(provider.kube())
     plan = TeardownPlan(namespaces=[settings.namespace] if settings.namespace in owned else [])
     if uninstall_stack:
         releases = {(r.name, r.namespace) for r in Helm(access).releases()}
@@ -62,16 +59,14 @@ def plan_teardown(settings: Settings, uninstall_stack: bool) -> TeardownPlan:
     return plan
 
 
-def run_teardown(settings: Settings, plan: TeardownPlan, on_line: Callable[[str], None] | None = None) -> None:
-    matrix = load_matrix()
-    release = matrix.release(settings.kserve_version)
+def run_teardown(session: Session, plan: TeardownPlan, on_line: Callable[[str], None] | None = None) -> None:
+    provider = session.provider
     if plan.cluster:
-        make_provider(settings, release).delete(on_line=on_line)
+        provider.delete(on_line=on_line)
         return
-    access = cluster_access(settings, matrix)
-    helm = Helm(access)
+    helm = Helm(provider.client_access())
     for name, namespace in plan.helm_releases:
         helm.uninstall(name, namespace)
-    kube = Kube(access.kubeconfig, access.context, request_timeout=settings.timeouts.request)
+    kube = provider.kube()
     for namespace in plan.namespaces:
         kube.delete(R.NAMESPACE, namespace)

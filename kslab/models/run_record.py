@@ -28,7 +28,8 @@ def _now() -> str:
 
 
 class RunRecord:
-    def __init__(self, reports_dir: Path, command: str, settings: dict[str, Any] | None = None) -> None:
+    def __init__(self, reports_dir: Path, command: str, settings: dict[str, Any] | None = None,
+                 environment: dict[str, Any] | None = None) -> None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         self.run_id = f"{stamp}-{command}-{secrets.token_hex(2)}"
         self.dir = Path(reports_dir) / self.run_id
@@ -44,7 +45,8 @@ class RunRecord:
             "result": "running",
             "settings": settings or {},
             "steps": [],
-            "environment": {"user": os.environ.get("USER", ""), "ci": bool(os.environ.get("CI"))},
+            "environment": environment if environment is not None else
+            {"user": os.environ.get("USER", ""), "ci": bool(os.environ.get("CI"))},  # a Session passes its own
         }
         self.flush()
 

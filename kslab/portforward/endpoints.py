@@ -9,9 +9,9 @@ the Host header. Standard/RawDeployment mode: forward to svc/<isvc>-predictor po
 namespace, no Host header. ``pod=NAME``: forward to that pod's model server port 8080. The model name
 is the ISVC name; the protocols are the serving runtime's (kserve-mlserver answers V2 only).
 
-``open_endpoint(settings, name)`` is the entry point for predict/smoke/load (the local provider is
-answered a layer up, by kslab.lab.endpoints, which owns the local runtime); ``open_forwarded`` also
-hands back the PortForward, for ``kslab port-forward``.
+``forward_isvc(kube, access, namespace, name)`` is what a cluster provider's ``endpoint()`` and
+``forwarded()`` (kslab.providers.cluster) open for predict/smoke/load and ``kslab port-forward``; the local
+provider answers from its own runtime.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from kslab.config.model import Settings
 from kslab.errors import CheckFailed
 from kslab.kube import conditions
 from kslab.kube import resources as R
@@ -31,7 +30,6 @@ from kslab.kube.errors import NotFound
 from kslab.models.cluster import ClusterAccess
 from kslab.models.endpoint import Endpoint
 from kslab.portforward.forward import EventSink, ForwardTarget, PortForward
-from kslab.providers.registry import cluster_access
 
 Obj = dict[str, Any]
 GATEWAY = ForwardTarget("istio-system", "svc/istio-ingressgateway", 80)
@@ -141,32 +139,13 @@ def resolve(kube: Kube, namespace: str, name: str, pod: str | None = None) -> tu
 
 
 @contextlib.contextmanager
-def forward_isvc(access: ClusterAccess, namespace: str, name: str, *, port: int | None = None,
-                 pod: str | None = None, request_timeout: float = 30.0, ready_timeout: float = 30.0,
+def forward_isvc(kube: Kube, access: ClusterAccess, namespace: str, name: str, *, port: int | None = None,
+                 pod: str | None = None, ready_timeout: float = 30.0,
                  on_event: EventSink | None = None) -> Iterator[ForwardedEndpoint]:
     """Resolve the InferenceService, open the port-forward, yield the Endpoint; stop the forward after."""
-    kube = Kube(access.kubeconfig, access.context, request_timeout=request_timeout)
     route, protocols = resolve(kube, namespace, name, pod)
     with PortForward(route.target, access=access, local_port=port, ready_timeout=ready_timeout,
                      on_event=on_event) as forward:
         endpoint = Endpoint(base_url=forward.url, model_name=name, host=route.host, protocols=protocols,
                             via="port-forward")
         yield ForwardedEndpoint(endpoint, forward, route)
-
-
-@contextlib.contextmanager
-def open_forwarded(settings: Settings, name: str, *, access: ClusterAccess | None = None, port: int | None = None,
-                   pod: str | None = None, on_event: EventSink | None = None) -> Iterator[ForwardedEndpoint]:
-    """``forward_isvc`` for the InferenceService ``name`` in the settings' namespace, with their timeouts."""
-    timeout = float(settings.timeouts.request)
-    with forward_isvc(access or cluster_access(settings), settings.namespace, name, port=port, pod=pod,
-                      request_timeout=timeout, ready_timeout=timeout, on_event=on_event) as forwarded:
-        yield forwarded
-
-
-@contextlib.contextmanager
-def open_endpoint(settings: Settings, name: str, *, access: ClusterAccess | None = None, port: int | None = None,
-                  pod: str | None = None, on_event: EventSink | None = None) -> Iterator[Endpoint]:
-    """An Endpoint on 127.0.0.1 for the InferenceService ``name``; the port-forward stops when the block ends."""
-    with open_forwarded(settings, name, access=access, port=port, pod=pod, on_event=on_event) as forwarded:
-        yield forwarded.endpoint

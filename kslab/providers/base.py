@@ -1,19 +1,35 @@
-"""What every cluster provider offers the services above it."""
+"""What every provider offers the services above it: kind, minikube, an existing cluster, or local (no cluster).
+
+Services ask the provider instead of comparing its name: ``has_cluster`` (False for local), ``kube()`` (the one
+Kubernetes client of a session), ``endpoint(model)`` (where a model answers: the local runtime or a managed
+port-forward), ``preflight()`` (this machine's checks for the provider) and ``runtime`` (the local runtime as a
+deploy target; None on a cluster).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
 from kslab.models.cluster import ClusterAccess, LineSink
 
 if TYPE_CHECKING:
+    from kslab.kube.client import Kube
+    from kslab.local.deploy import LocalRuntime
+    from kslab.models.endpoint import Endpoint
+    from kslab.portforward.endpoints import ForwardedEndpoint
+    from kslab.portforward.forward import EventSink
     from kslab.providers.images import NodeImages
+    from kslab.providers.preflight import Check
 
 
 class Provider(Protocol):
-    provider: str  # "kind", "minikube", "existing"
+    provider: str  # "kind", "minikube", "existing", "local"
     name: str  # cluster / profile name
     creates_clusters: bool
+    has_cluster: bool  # False: no Kubernetes at all (local); access() and kube() raise UsageError
+    runtime: LocalRuntime | None  # the local runtime kslab deploys to instead of a cluster; None on a cluster
 
     def exists(self) -> bool: ...
 
@@ -23,6 +39,18 @@ class Provider(Protocol):
 
     def created_by_kslab(self) -> bool: ...
 
-    def access(self) -> ClusterAccess: ...
+    def access(self) -> ClusterAccess: ...  # the provider's own kubeconfig/context
+
+    def client_access(self) -> ClusterAccess: ...  # where clients connect: --kubeconfig/--context, else access()
+
+    def kube(self) -> Kube: ...  # built once per provider (one per session), shared by everything that asks
 
     def node_images(self) -> NodeImages | None: ...  # None: kslab cannot put images on this cluster's nodes
+
+    def preflight(self, on_check: Callable[[Check], None] | None = None) -> list[Check]: ...
+
+    def endpoint(self, model_name: str, *, port: int | None = None, pod: str | None = None,
+                 on_event: EventSink | None = None) -> AbstractContextManager[Endpoint]: ...
+
+    def forwarded(self, model_name: str, *, port: int | None = None, pod: str | None = None,
+                  on_event: EventSink | None = None) -> AbstractContextManager[ForwardedEndpoint]: ...

@@ -5,10 +5,11 @@ from __future__ import annotations
 from kslab.config.model import Settings
 from kslab.errors import UsageError
 from kslab.models.cluster import ClusterAccess, LineSink
+from kslab.providers.cluster import ClusterProvider
 from kslab.providers.images import NodeImages
 
 
-class ExistingCluster:
+class ExistingCluster(ClusterProvider):
     provider = "existing"
     creates_clusters = False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from kslab.models.cluster import ClusterAccess, LineSink
 from kslab.models.stack import StackRelease
 from kslab.paths import manifests_dir
 from kslab.providers.images import KindImages
+from kslab.providers.preflight import Check, collect, kind_checks
 from kslab.providers.state import CreatedClusterProvider, ProviderState
 from kslab.util.atomic import write_text
 from kslab.util.process import run_tool
@@ -92,3 +94,5 @@ class KindProvider(CreatedClusterProvider):
             raise CheckFailed(f"kind delete cluster failed: {result.last_error_line()}")
         self.forget_created()
 
+    def preflight(self, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+        return collect(kind_checks(self.settings), on_check)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from kslab.config.model import Settings
 from kslab.errors import CheckFailed
 from kslab.models.cluster import ClusterAccess, LineSink
 from kslab.models.stack import StackRelease
 from kslab.providers.images import MinikubeImages
+from kslab.providers.preflight import Check, collect, minikube_checks
 from kslab.providers.state import CreatedClusterProvider, ProviderState
 from kslab.util.process import run_tool
 
@@ -61,3 +63,5 @@ class MinikubeProvider(CreatedClusterProvider):
             raise CheckFailed(f"minikube delete failed: {result.last_error_line()}")
         self.forget_created()
 
+    def preflight(self, on_check: Callable[[Check], None] | None = None) -> list[Check]:
+        return collect(minikube_checks(self.settings), on_check)

@@ -10,6 +10,7 @@ from pathlib import Path
 from kslab.kube.ownership import MANAGED_BY_LABEL  # noqa: F401  (re-exported for existing callers)
 from kslab.models.cluster import ClusterAccess
 from kslab.paths import state_dir
+from kslab.providers.cluster import ClusterProvider
 from kslab.util.atomic import write_json
 
 
@@ -58,7 +59,7 @@ class ProviderState:
             write_json(self.path, {"clusters": clusters})
 
 
-class CreatedClusterProvider:
+class CreatedClusterProvider(ClusterProvider):
     """What kind and minikube share: kslab's own kubeconfig file and the record of having created the cluster."""
 
     provider = ""

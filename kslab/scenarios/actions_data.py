@@ -1,6 +1,6 @@
 """Scenario actions on the data plane: traffic (kslab load, foreground or background), wait_traffic, probe.
 
-Every request goes to the managed endpoint (kslab/lab/endpoints.py: the local runtime, or a port-forward
+Every request goes to the managed endpoint (the provider's endpoint(): the local runtime, or a port-forward
 to the Istio gateway / the raw predictor Service). A background run holds its port-forward open until it
 is joined, stopped on Ctrl-C, or stopped by the scenario's cleanup, so no forward outlives the scenario.
 """
@@ -75,12 +75,10 @@ class BackgroundTraffic:
     """A load run in a thread, with the endpoint (port-forward) it needs kept open until it ends."""
 
     def __init__(self, ctx: ScenarioContext, name: str, spec: dict[str, Any]) -> None:
-        from kslab.lab.endpoints import model_endpoint
-
         self.ctx, self.name = ctx, name
         self.plan = _plan(spec)
         self.stack = contextlib.ExitStack()
-        endpoint = self.stack.enter_context(model_endpoint(ctx.settings, ctx.isvc))
+        endpoint = self.stack.enter_context(ctx.provider.endpoint(ctx.isvc))
         self.target = _target(endpoint, ctx, str(spec.get("protocol") or "v1"))
         self.halt = threading.Event()
         self.result: dict[str, Any] | None = None
@@ -126,13 +124,12 @@ def traffic(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
         ctx.background[call.name] = job
         ctx.add_cleanup(job.stop, f"stop background traffic {call.name}")
         return {"background": True, "plan": job.plan.to_dict()}
-    from kslab.lab.endpoints import model_endpoint
     from kslab.load.runner import run_load
 
     plan = _plan(spec)
     started = ctx.elapsed()
     ctx.mark(f"traffic {call.name} start")
-    with model_endpoint(ctx.settings, ctx.isvc) as endpoint:
+    with ctx.provider.endpoint(ctx.isvc) as endpoint:
         result = run_load(_target(endpoint, ctx, str(spec.get("protocol") or "v1")), plan,
                           lambda live: ctx.progress(call.name, "load", f"{live.get('requests')} requests, "
                                                                        f"{live.get('rps')} req/s"))
@@ -159,13 +156,12 @@ def join_all(ctx: ScenarioContext, interrupted: bool) -> None:
 
 
 def probe(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
-    """The smoke checks (kslab/lab/smoke.py) against the managed endpoint, or a tagged host (host:)."""
-    from kslab.lab.endpoints import model_endpoint
-    from kslab.lab.smoke import BATCH_SIZE, smoke_endpoint
+    """The smoke checks (kslab/inference/smoke.py) against the managed endpoint, or a tagged host (host:)."""
+    from kslab.inference.smoke import BATCH_SIZE, smoke_endpoint
     from kslab.models.catalog import catalog_model
 
     spec = dict(call.value or {})
-    with model_endpoint(ctx.settings, ctx.isvc) as endpoint:
+    with ctx.provider.endpoint(ctx.isvc) as endpoint:
         if spec.get("host"):
             endpoint = dataclasses.replace(endpoint, host=str(spec["host"]))
         report = smoke_endpoint(endpoint, catalog_model(ctx.isvc), timeout_s=float(ctx.settings.timeouts.request),

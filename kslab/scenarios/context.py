@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 from kslab.config.model import Settings
 from kslab.errors import CheckFailed
 from kslab.models.run_record import RunRecord
+from kslab.session import Session
 
-if TYPE_CHECKING:  # kubernetes is heavy: Kube is imported lazily in kube()
+if TYPE_CHECKING:
     from kslab.kube.client import Kube
     from kslab.models.cluster import ClusterAccess
+    from kslab.providers.base import Provider
 
 Progress = Callable[[str, str, str], None]
 
@@ -40,11 +42,10 @@ class Cleanup:
 
 @dataclass
 class ScenarioContext:
-    settings: Settings
+    session: Session  # settings, provider (its one Kube) and the run record the scenario writes into
     namespace: str
     isvc: str
     params: dict[str, Any]
-    record: RunRecord
     result: dict[str, Any]
     started: float = field(default_factory=time.monotonic)
     saved: dict[str, Any] = field(default_factory=dict)
@@ -53,28 +54,27 @@ class ScenarioContext:
     cleanups: list[Cleanup] = field(default_factory=list)
     background: dict[str, Any] = field(default_factory=dict)  # step name -> running background job
     prepared: dict[str, Any] = field(default_factory=dict)  # what a step made once per run (PVC models)
-    _kube: Kube | None = field(default=None, repr=False)
-    _access: ClusterAccess | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        return self.session.settings
+
+    @property
+    def record(self) -> RunRecord:
+        return self.session.require_record()
+
+    @property
+    def provider(self) -> Provider:
+        return self.session.provider
 
     def access(self) -> ClusterAccess:
         """Where the cluster is (provider kubeconfig, or --kubeconfig/--context)."""
-        if self._access is None:
-            from kslab.providers.registry import cluster_access
-
-            self._access = cluster_access(self.settings)
-        return self._access
+        return self.provider.client_access()
 
     def kube(self) -> Kube:
-        """A lazily built Kube for the settings' cluster; one per scenario, shared by actions and observers."""
-        with self._lock:
-            if self._kube is None:
-                from kslab.kube.client import Kube
-
-                access = self.access()
-                self._kube = Kube(access.kubeconfig, access.context,
-                                  request_timeout=float(self.settings.timeouts.request))
-            return self._kube
+        """The session's Kube (built once by the provider), shared by actions and observers."""
+        return self.session.kube()
 
     def elapsed(self) -> float:
         return round(time.monotonic() - self.started, 3)

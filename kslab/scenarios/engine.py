@@ -12,14 +12,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kslab.config.model import Settings
 from kslab.errors import KslabError
-from kslab.models.run_record import RunRecord
 from kslab.scenarios.context import ScenarioContext, StepCall, StepFailed, now_iso
 from kslab.scenarios.requirements import template_scope, unmet
 from kslab.scenarios.schema import Scenario, Step
 from kslab.scenarios.template import TemplateError, render
 from kslab.scenarios.validate import parse_duration
+from kslab.session import Session
 
 Observer = Callable[[str, str, str], None]
 TIMEOUT_GRACE_S = 5.0
@@ -31,14 +30,14 @@ class Hooks:
 
     actions: Mapping[str, Callable[[ScenarioContext, StepCall], dict[str, Any]]]
     timelines: Callable[[], Any] | None = None  # a factory of objects with start(ctx) and stop() -> dict
-    doctor: Callable[[Settings, str], dict[str, Any]] | None = None
+    doctor: Callable[[Session, str], dict[str, Any]] | None = None
     join_background: Callable[[ScenarioContext, bool], None] | None = None
 
 
-def _doctor(settings: Settings, name: str) -> dict[str, Any]:
+def _doctor(session: Session, name: str) -> dict[str, Any]:
     from kslab.doctor.walk import walk
 
-    checks = walk(settings, name)
+    checks = walk(session, name)
     broken = next((c for c in checks if not c.ok), None)
     return {"layers": [c.to_dict() for c in checks], "broken": broken.to_dict() if broken else None}
 
@@ -176,11 +175,11 @@ class Runner:
         return interrupted
 
     def _diagnose(self) -> None:
-        if self.hooks.doctor is None or self.ctx.settings.provider == "local":
+        if self.hooks.doctor is None or not self.ctx.provider.has_cluster:
             return
         self.ctx.progress("diagnosis", "doctor", self.ctx.isvc)
         try:
-            self.ctx.result["diagnosis"] = self.hooks.doctor(self.ctx.settings, self.ctx.isvc)
+            self.ctx.result["diagnosis"] = self.hooks.doctor(self.ctx.session, self.ctx.isvc)
         except Exception as exc:  # the diagnosis is evidence, never a reason to skip the cleanup
             self.ctx.result["diagnosis"] = {"error": getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"}
         self.ctx.progress("diagnosis", "ok", "")
@@ -188,7 +187,7 @@ class Runner:
 
     def _start_timelines(self) -> None:
         self.timelines = None
-        if self.hooks.timelines is None or self.ctx.settings.provider == "local":
+        if self.hooks.timelines is None or not self.ctx.provider.has_cluster:
             return
         try:
             self.timelines = self.hooks.timelines()
@@ -220,22 +219,23 @@ def _detail(value: Any) -> str:
 RECORD_RESULT = {"passed": "ok", "failed": "failed", "error": "failed", "skipped": "skipped"}
 
 
-def run_scenario(settings: Settings, record: RunRecord, scenario: Scenario, params: dict[str, Any],
-                 observe: Observer | None = None, hooks: Hooks | None = None) -> dict[str, Any]:
-    """Run one scenario into ``record`` and return its entry (verdict passed/failed/error/skipped).
+def run_scenario(session: Session, scenario: Scenario, params: dict[str, Any], observe: Observer | None = None,
+                 hooks: Hooks | None = None) -> dict[str, Any]:
+    """Run one scenario into the session's record and return its entry (verdict passed/failed/error/skipped).
 
     Never raises for a failed scenario (the verdict says it); KeyboardInterrupt propagates after cleanup."""
+    settings, record = session.settings, session.require_record()
     view = observe or (lambda *_: None)
     result = new_entry(scenario, params)
     record.data.setdefault("scenarios", []).append(result)
     with record.step(f"scenario:{scenario.name}", file=scenario.source, params=params) as summary:
-        reason = unmet(scenario.requires, settings)
+        reason = unmet(scenario.requires, settings, session.provider.has_cluster)
         if reason is not None:
             result.update(verdict="skipped", reason=reason, finished_at=now_iso(), duration_s=0.0)
             view(scenario.name, "skip", reason)
         else:
-            ctx = ScenarioContext(settings=settings, namespace=settings.namespace, isvc=str(params["name"]),
-                                  params=params, record=record, result=result,
+            ctx = ScenarioContext(session=session, namespace=settings.namespace, isvc=str(params["name"]),
+                                  params=params, result=result,
                                   progress=lambda step, state, detail: view(f"{scenario.name}: {step}", state, detail))
             try:
                 Runner(ctx, scenario, hooks or default_hooks()).run()
@@ -247,13 +247,13 @@ def run_scenario(settings: Settings, record: RunRecord, scenario: Scenario, para
     return result
 
 
-def run_scenarios(settings: Settings, record: RunRecord, names: list[str],
-                  observe: Observer | None = None) -> list[dict[str, Any]]:
+def run_scenarios(session: Session, names: list[str], observe: Observer | None = None) -> list[dict[str, Any]]:
     """Run the named scenarios (built-in or ./scenarios/ files) one after another with their default
     parameters; a name that does not resolve becomes an "error" entry instead of stopping the others."""
     from kslab.scenarios.catalog import find_scenario
     from kslab.scenarios.loader import resolve_params
 
+    record = session.require_record()
     results = []
     for name in names:
         try:
@@ -266,5 +266,5 @@ def run_scenarios(settings: Settings, record: RunRecord, names: list[str],
             record.flush()
             results.append(entry)
             continue
-        results.append(run_scenario(settings, record, scenario, params, observe))
+        results.append(run_scenario(session, scenario, params, observe))
     return results

@@ -32,10 +32,11 @@ def version_matches(version: str, spec: str) -> bool:
     return True
 
 
-def unmet(requires: Requires, settings: Settings) -> str | None:
-    """Why the scenario cannot run with these settings (the skip reason), or None."""
+def unmet(requires: Requires, settings: Settings, has_cluster: bool) -> str | None:
+    """Why the scenario cannot run with these settings on a provider with(out) a cluster (the skip reason),
+    or None."""
     why = f" ({requires.because})" if requires.because else ""
-    if requires.cluster and settings.provider == "local":
+    if requires.cluster and not has_cluster:
         return NEEDS_CLUSTER
     if requires.mode and settings.mode != requires.mode:
         return f"unsupported: needs mode {requires.mode}, this lab runs mode {settings.mode}{why}"

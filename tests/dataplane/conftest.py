@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kslab.config.model import Settings
-from kslab.lab.local import LocalStatus, deploy_local, undeploy_local
+from kslab.local.deploy import LocalStatus, deploy_local, undeploy_local
 from tests.leak_guard import pid_gone
 
 MODEL = "sklearn-iris"

@@ -19,8 +19,8 @@ from kslab.config.model import Settings, Timeouts
 from kslab.errors import CheckFailed, UsageError, WaitTimeout
 from kslab.exitcodes import ExitCode
 from kslab.inference.client import InferenceClient
-from kslab.lab.local import deploy_local, local_endpoint, local_status, undeploy_local
 from kslab.local import runtime
+from kslab.local.deploy import deploy_local, local_endpoint, local_status, undeploy_local
 from kslab.modelbuild.builder import build_model
 from kslab.models.run_record import RunRecord
 from tests.dataplane.conftest import MODEL
@@ -147,7 +147,7 @@ def _write_state(pid: int) -> None:
 
 
 def test_cli_deploy_smoke_undeploy_with_the_local_provider(tmp_path, monkeypatch, capsys):
-    """The whole local data plane through the CLI (kslab deploy dispatches to kslab.lab.local)."""
+    """The whole local data plane through the CLI (kslab deploy dispatches to the local provider)."""
     monkeypatch.chdir(tmp_path)
     assert run(["deploy", MODEL, "--provider", "local", "-o", "json"]) == ExitCode.OK
     deployed = json.loads(capsys.readouterr().out)

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from kslab.inference.client import InferenceClient
-from kslab.lab.local import deploy_local, local_endpoint, local_status
 from kslab.local import runtime
+from kslab.local.deploy import deploy_local, local_endpoint, local_status
 from kslab.models.catalog import catalog_model
 from tests.dataplane.conftest import MODEL
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -41,18 +40,21 @@ def up(
     """
     from kslab.lab.cluster import UpResult, bring_up
     from kslab.models.run_record import RunRecord
+    from kslab.providers.registry import make_provider
+    from kslab.session import Session
 
     cli = current(ctx)
     settings = cli.override(provider=provider, mode=mode, kserve_version=kserve_version)
-    if settings.provider == "local":
+    session = Session(settings, cli.env, provider=make_provider(settings, preload=tuple(preload or ())))
+    if not session.provider.has_cluster:
         raise UsageError("'kslab up' needs a cluster provider", "use --provider kind|minikube|existing")
     title = f"kslab up ({settings.provider}, KServe {settings.kserve_version}, {settings.mode} mode)"
 
-    def work(record: RunRecord, view: Observer) -> UpResult:
-        return bring_up(settings, record, observer=view, preload=tuple(preload or ()),
+    def work(_record: RunRecord, view: Observer) -> UpResult:
+        return bring_up(session, observer=view,
                         on_check=lambda c: view("preflight", "ok" if c.ok else c.severity, f"{c.name}: {c.detail}"))
 
-    result, record = run_recorded(cli, settings, "up", title, work)
+    result, record = run_recorded(cli, session, "up", title, work)
     merged = None
     if merge_kubeconfig and result.access.kubeconfig:
         from kslab.providers.kubeconfig import merge_kubeconfig as merge
@@ -83,18 +85,18 @@ def down(
     from kslab.lab.teardown import plan_teardown, run_teardown
 
     cli = current(ctx)
-    settings = cli.override(provider=provider)
-    plan = plan_teardown(settings, uninstall_stack)
+    session = cli.session(provider=provider)
+    plan = plan_teardown(session, uninstall_stack)
     if plan.empty:
         cli.err.print("nothing to delete: kslab created nothing here", highlight=False)
         return
     cli.err.print("kslab down will:\n" + "\n".join(f"  - {line}" for line in plan.describe()), highlight=False)
     if not yes:
-        if not sys.stdin.isatty():
+        if not session.env.stdin_isatty:
             raise UsageError("refusing to delete without confirmation", "re-run with --yes")
         if not typer.confirm("Proceed?", default=False):
             raise typer.Abort()
-    run_teardown(settings, plan, on_line=lambda line: cli.err.print(line, highlight=False, markup=False))
+    run_teardown(session, plan, on_line=lambda line: cli.err.print(line, highlight=False, markup=False))
     cli.err.print("done", highlight=False)
 
 
@@ -107,7 +109,7 @@ def status(ctx: typer.Context, provider: ProviderOption = None, output: OutputOp
     from kslab.lab.status import cluster_status
 
     cli = current(ctx)
-    data = cluster_status(cli.override(provider=provider))
+    data = cluster_status(cli.session(provider=provider))
     if (output or cli.settings.output) != "table":
         emit(cli, data, output)
         return

@@ -14,7 +14,8 @@ from kslab.cli.recording import run_recorded
 from kslab.errors import UsageError
 
 if TYPE_CHECKING:
-    from kslab.config.model import Settings
+    from kslab.local.deploy import LocalRuntime
+    from kslab.session import Session
 
 ProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube, existing or local.",
                                                     show_default=False)]
@@ -71,11 +72,12 @@ def deploy(
     With provider local it starts the KServe model server on 127.0.0.1 instead.
     """
     cli = current(ctx)
-    settings = cli.override(provider=provider, mode=mode)
-    if settings.provider == "local":
+    session = cli.session(provider=provider, mode=mode)
+    settings = session.settings
+    if session.provider.runtime is not None:
         _local_only({"--protocol": protocol, "--runtime": runtime, "--storage": storage,
                      "--storage-uri": storage_uri, "--model-dir": model_dir, "--s3-endpoint": s3_endpoint})
-        _deploy_local(cli, settings, name, model_version, output)
+        _deploy_local(cli, session, session.provider.runtime, name, model_version, output)
         return
     from kslab.deploy.request import DeployRequest, S3Options
     from kslab.deploy.service import deploy as deploy_isvc
@@ -86,8 +88,8 @@ def deploy(
                             storage=storage or "uri", storage_uri=storage_uri, model_dir=model_dir, s3=s3,
                             timeout=timeout or float(settings.timeouts.deploy), lint=not skip_lint).validate()
     result, record = run_recorded(
-        cli, settings, "deploy", f"kslab deploy {name} ({settings.mode} mode, namespace {settings.namespace})",
-        lambda rec, observer: deploy_isvc(settings, request, rec, observer))
+        cli, session, "deploy", f"kslab deploy {name} ({settings.mode} mode, namespace {settings.namespace})",
+        lambda _record, observer: deploy_isvc(session, request, observer))
     data = {**result.to_dict(), "run_record": str(record.path)}
     if (output or settings.output) != "table":
         emit(cli, data, output)
@@ -96,11 +98,10 @@ def deploy(
     emit(cli, result.conditions, "table", title="conditions")
 
 
-def _deploy_local(cli: CliContext, settings: Settings, name: str, version: str, output: str | None) -> None:
-    from kslab.lab.local import deploy_local
-
-    status, record = run_recorded(cli, settings, "deploy", f"kslab deploy {name} {version} (local runtime)",
-                                  lambda rec, _observer: deploy_local(settings, name, version, record=rec))
+def _deploy_local(cli: CliContext, session: Session, runtime: LocalRuntime, name: str, version: str,
+                  output: str | None) -> None:
+    status, record = run_recorded(cli, session, "deploy", f"kslab deploy {name} {version} (local runtime)",
+                                  lambda rec, _observer: runtime.deploy(name, version, record=rec))
     emit(cli, {**status.to_dict(), "run_record": str(record.path)}, output, title="deployed (local)")
 
 
@@ -112,18 +113,19 @@ def undeploy(ctx: typer.Context, name: ModelArg, timeout: TimeoutOption = None, 
     s3 credentials Secret/ServiceAccount kslab made for it; the shared models PVC stays.
     """
     cli = current(ctx)
-    settings = cli.override(provider=provider)
-    if settings.provider == "local":
-        from kslab.lab.local import undeploy_local
-
-        stopped = undeploy_local(settings, name)
-        emit(cli, {"name": name, "provider": "local", "action": "stopped" if stopped else "absent"}, output)
+    session = cli.session(provider=provider)
+    settings = session.settings
+    local = session.provider.runtime
+    if local is not None:
+        stopped = local.undeploy(name)
+        emit(cli, {"name": name, "provider": session.provider.provider,
+                   "action": "stopped" if stopped else "absent"}, output)
         return
     from kslab.cli.progress import ProgressView
     from kslab.deploy.service import undeploy as undeploy_isvc
 
     with ProgressView(cli.err, f"kslab undeploy {name} (namespace {settings.namespace})") as view:
-        result = undeploy_isvc(settings, name, timeout or float(settings.timeouts.deploy), view)
+        result = undeploy_isvc(session, name, timeout or float(settings.timeouts.deploy), view)
     if result["action"] == "absent":
         cli.err.print(f"nothing to delete: no InferenceService {name} in namespace {settings.namespace}",
                       highlight=False, markup=False)

@@ -34,9 +34,9 @@ def doctor(
             raise UsageError("name the InferenceService to diagnose, or use --preflight", "kslab doctor sklearn-iris")
         _diagnose(cli, name, provider, output)
         return
-    from kslab.lab.preflight import require_passing, run_preflight
+    from kslab.providers.preflight import require_passing
 
-    checks = run_preflight(cli.override(provider=provider))
+    checks = cli.session(provider=provider).provider.preflight()
     rows = [{"check": c.name, "ok": c.ok, "severity": c.severity, "detail": c.detail, "fix": c.fix} for c in checks]
     emit(cli, rows, output, title="preflight")
     require_passing(checks)
@@ -45,7 +45,7 @@ def doctor(
 def _diagnose(cli: CliContext, name: str, provider: str | None, output: str | None) -> None:
     from kslab.doctor.walk import walk
 
-    checks = walk(cli.override(provider=provider), name)
+    checks = walk(cli.session(provider=provider), name)
     emit(cli, [c.to_dict() for c in checks], output, title=f"doctor {name}")
     broken = next((c for c in checks if not c.ok), None)
     if broken is not None:

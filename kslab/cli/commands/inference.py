@@ -1,4 +1,4 @@
-"""kslab predict / smoke: thin wrappers over kslab.inference and kslab.lab.smoke."""
+"""kslab predict / smoke: thin wrappers over kslab.inference and kslab.lab.smoke (the session's provider)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 from kslab.cli.context import current
 from kslab.cli.options import LAB_MODEL, ModelArg, OutputOption
 from kslab.cli.output import emit
-from kslab.errors import CheckFailed, KslabError, UsageError
+from kslab.errors import CheckFailed, UsageError
 
 ProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube, existing or local.",
                                                     show_default=False)]
@@ -60,11 +60,11 @@ def predict(
     """
     from kslab.inference.client import InferenceClient
     from kslab.inference.payloads import parse_instances
-    from kslab.lab.endpoints import model_endpoint
     from kslab.models.catalog import catalog_model
 
     cli = current(ctx)
-    settings = cli.override(provider=provider)
+    session = cli.session(provider=provider)
+    settings = session.settings
     model = catalog_model(name)
     if protocol not in PROTOCOLS:
         raise UsageError(f"--protocol {protocol!r} is not one of {', '.join(PROTOCOLS)}")
@@ -72,7 +72,7 @@ def predict(
         raise UsageError("--body and --instances exclude each other", "use one of them")
     raw = _read_body(body) if body is not None else None
     rows = parse_instances(instances, len(model.features)) if instances is not None else model.samples[0].instances
-    with model_endpoint(settings, name) as endpoint:
+    with session.provider.endpoint(name) as endpoint:
         if protocol not in endpoint.protocols:
             raise UsageError(f"{endpoint.describe()} does not serve protocol {protocol}",
                              f"use --protocol {endpoint.protocols[0]}")
@@ -104,23 +104,15 @@ def smoke(
     and malformed requests that must be rejected. Exits 1 if any check fails. Recorded in
     reports/<run-id>/run.json.
     """
+    from kslab.cli.recording import announce
     from kslab.lab.smoke import smoke as run_smoke
-    from kslab.models.run_record import RunRecord
 
     cli = current(ctx)
-    settings = cli.override(provider=provider)
-    record = RunRecord(Path(settings.reports_dir), "smoke", settings.to_dict())
-    cli.err.print(f"run record: {record.path}", highlight=False, markup=False)
-    try:
-        report = run_smoke(settings, name, record=record, batch_size=batch)
-    except KslabError:
-        record.finish("failed")
-        raise
-    except BaseException as exc:
-        record.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
-        raise
-    record.set("smoke", {k: v for k, v in report.to_dict().items() if k != "checks"})
-    record.finish("ok" if report.ok else "failed")
+    session = cli.session(provider=provider)
+    with session.recorded("smoke", on_start=lambda started: announce(cli, started)) as record:
+        report = run_smoke(session, name, batch_size=batch)
+        record.set("smoke", {k: v for k, v in report.to_dict().items() if k != "checks"})
+        record.finish("ok" if report.ok else "failed")
     if (output or cli.settings.output) == "table":
         rows = [{"check": c.name, "result": "ok" if c.ok else "FAIL", "expected": _brief(c.expected),
                  "actual": _brief(c.actual), "latency_ms": c.latency_ms} for c in report.checks]

@@ -44,10 +44,11 @@ def lab(
     from kslab.lab.experiment import LabOptions, run_lab
 
     cli = current(ctx)
-    settings = cli.override(provider=provider)
+    session = cli.session(provider=provider)
+    settings = session.settings
     options = LabOptions(keep=keep, down=down, scenarios=scenarios, load=load)
-    result, record = run_recorded(cli, settings, "lab", f"kslab lab ({settings.provider})",
-                                  lambda rec, observe: run_lab(settings, rec, observe, options),
+    result, record = run_recorded(cli, session, "lab", f"kslab lab ({settings.provider})",
+                                  lambda _record, observe: run_lab(session, observe, options),
                                   live=False if ci else None, after=lambda rec: _report(cli, rec))
     smoke = result.smoke.to_dict() if result.smoke else {}
     emit(cli, {"provider": settings.provider, "smoke": f"{smoke.get('passed', 0)} passed, "

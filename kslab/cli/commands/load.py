@@ -15,6 +15,7 @@ from kslab.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from kslab.load.http import Target
+    from kslab.session import Session
 
 PROTOCOLS = ("v1", "v2")
 
@@ -59,7 +60,7 @@ def load(
     from kslab.load.plan import build_plan
 
     cli = current(ctx)
-    settings = cli.override(provider=provider)
+    session = cli.session(provider=provider)
     if protocol not in PROTOCOLS:
         raise UsageError(f"--protocol {protocol!r} is not one of {', '.join(PROTOCOLS)}")
     plan = build_plan(concurrency=concurrency, duration=duration, requests=requests, rate=rate, profile=profile,
@@ -68,21 +69,20 @@ def load(
     if in_cluster:
         if url is not None:
             raise UsageError("--url and --in-cluster exclude each other", "--in-cluster loads the model NAME")
-        result = _run_in_cluster(cli, settings, name, protocol, payload, plan, pods or 1, image, output)
+        result = _run_in_cluster(cli, session, name, protocol, payload, plan, pods or 1, image, output)
     elif pods is not None or image is not None:
         raise UsageError("--pods and --image need --in-cluster", "add --in-cluster")
     elif url is not None:
-        result = _run(cli, settings, name, _url_target(url, name, protocol, payload), plan, output)
+        result = _run(cli, session, name, _url_target(url, name, protocol, payload), plan, output)
     else:
-        from kslab.lab.endpoints import model_endpoint
         from kslab.load.request import endpoint_target
 
-        with model_endpoint(settings, name) as endpoint:
+        with session.provider.endpoint(name) as endpoint:
             if protocol not in endpoint.protocols:
                 raise UsageError(f"{endpoint.describe()} does not serve protocol {protocol}",
                                  f"use --protocol {endpoint.protocols[0]}")
             target = endpoint_target(endpoint, protocol, payload or _sample(name, protocol))
-            result = _run(cli, settings, name, target, plan, output)
+            result = _run(cli, session, name, target, plan, output)
     if result["interrupted"]:
         raise typer.Exit(ExitCode.INTERRUPTED)
 
@@ -112,7 +112,7 @@ def _url_target(url: str, name: str, protocol: str, payload: bytes | None) -> Ta
     return Target.build(url, path, payload if payload is not None else _sample(name, protocol))
 
 
-def _run(cli: CliContext, settings: Any, name: str, target: Target, plan: Any, output: str | None) -> dict[str, Any]:
+def _run(cli: CliContext, session: Session, name: str, target: Target, plan: Any, output: str | None) -> dict[str, Any]:
     from kslab.load.runner import run_load
 
     cli.err.print(f"load {target.url}: {plan.mode}, {plan.connections} connections, {plan.workers} worker(s)",
@@ -121,16 +121,16 @@ def _run(cli: CliContext, settings: Any, name: str, target: Target, plan: Any, o
     def drive() -> dict[str, Any]:
         with _Progress(cli) as progress:
             return run_load(target, plan, progress)
-    return _recorded(cli, settings, name, plan, output, drive, target=target.url)
+    return _recorded(cli, session, name, plan, output, drive, target=target.url)
 
 
-def _run_in_cluster(cli: CliContext, settings: Any, name: str, protocol: str, payload: bytes | None, plan: Any,
+def _run_in_cluster(cli: CliContext, session: Session, name: str, protocol: str, payload: bytes | None, plan: Any,
                     pods: int, image: str | None, output: str | None) -> dict[str, Any]:
     from kslab.lab.incluster_load import load_in_cluster
     from kslab.load.jobspec import DEFAULT_IMAGE, pod_plan
 
     split = pod_plan(plan, pods)
-    image = image or settings.load.image or None  # None: kslab's own image, built and loaded on kind/minikube
+    image = image or session.settings.load.image or None  # None: kslab's own image, built and loaded on kind/minikube
     body = payload if payload is not None else _sample(name, protocol)
     cli.err.print(f"load {name} in-cluster: {plan.mode}, {plan.connections} connections over {pods} pod(s)",
                   highlight=False, markup=False)
@@ -139,29 +139,25 @@ def _run_in_cluster(cli: CliContext, settings: Any, name: str, protocol: str, pa
         cli.err.print(text, highlight=False, markup=False)
 
     def drive() -> dict[str, Any]:
-        return load_in_cluster(settings, name, protocol=protocol, body=body, plan=split, image=image,
+        return load_in_cluster(session, name, protocol=protocol, body=body, plan=split, image=image,
                                on_status=status)
-    return _recorded(cli, settings, name, split, output, drive,
+    return _recorded(cli, session, name, split, output, drive,
                      in_cluster={"pods": pods, "image": image or DEFAULT_IMAGE})
 
 
-def _recorded(cli: CliContext, settings: Any, name: str, plan: Any, output: str | None,
+def _recorded(cli: CliContext, session: Session, name: str, plan: Any, output: str | None,
               drive: Callable[[], dict[str, Any]], **inputs: Any) -> dict[str, Any]:
     """Run ``drive`` as the run record's ``load`` step, then print the result like every load run."""
-    from kslab.models.run_record import RunRecord
+    from kslab.cli.recording import announce
 
-    record = RunRecord(Path(settings.reports_dir), "load", settings.to_dict())
-    cli.err.print(f"run record: {record.path}", highlight=False, markup=False)
-    try:
+    with session.recorded("load", on_start=lambda started: announce(cli, started)) as record:
         with record.step("load", model=name, plan=plan.to_dict(), **inputs) as observations:
             result = drive()
             observations.update(result)
             if result["interrupted"]:
                 observations["_result"] = "interrupted"
-    except BaseException as exc:
-        record.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
-        raise
-    record.finish("interrupted" if result["interrupted"] else "ok")
+        if result["interrupted"]:
+            record.finish("interrupted")
     _emit(cli, name, result | {"run_record": str(record.path)}, output)
     return result
 

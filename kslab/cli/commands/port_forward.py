@@ -12,9 +12,7 @@ from kslab.cli.context import current
 from kslab.cli.options import LAB_MODEL, ModelArg
 
 if TYPE_CHECKING:
-    from kslab.config.model import Settings
     from kslab.models.endpoint import Endpoint
-
 
 
 def port_forward(
@@ -33,18 +31,16 @@ def port_forward(
     provider it prints the local runtime's URL.
     """
     cli = current(ctx)
-    settings = cli.settings
-    if settings.provider == "local":
-        _print_local(settings, name, port, pod)
+    provider = cli.session().provider
+    if not provider.has_cluster:  # the local runtime already listens on 127.0.0.1: nothing to forward
+        with provider.endpoint(name, port=port, pod=pod) as endpoint:  # says why --port/--pod do not apply
+            _print_usage(endpoint)
         return
-    from kslab.portforward.endpoints import open_forwarded
-    from kslab.providers.registry import cluster_access
-
     try:
-        with open_forwarded(settings, name, access=cluster_access(settings), port=port, pod=pod,
-                            on_event=lambda message: cli.err.print(message, highlight=False)) as forwarded:
-            _print_usage(forwarded.endpoint)
-            forward = forwarded.forward
+        with provider.forwarded(name, port=port, pod=pod,
+                       on_event=lambda message: cli.err.print(message, highlight=False)) as found:
+            _print_usage(found.endpoint)
+            forward = found.forward
             cli.err.print(f"forwarding {forward.url} -> {forward.target.describe()}; Ctrl-C to stop", highlight=False)
             while not forward.wait_failed(0.5):
                 pass
@@ -52,17 +48,6 @@ def port_forward(
                 raise forward.failure
     except KeyboardInterrupt:
         cli.err.print("port-forward stopped", highlight=False)
-
-
-def _print_local(settings: Settings, name: str, port: int | None, pod: str | None) -> None:
-    """The local runtime already listens on 127.0.0.1: nothing to forward, just say where."""
-    from kslab.errors import UsageError
-    from kslab.lab.endpoints import model_endpoint
-
-    if port is not None or pod is not None:
-        raise UsageError("--port and --pod need a cluster provider", "the local runtime has its own port; drop them")
-    with model_endpoint(settings, name) as endpoint:
-        _print_usage(endpoint)
 
 
 def _print_usage(endpoint: Endpoint) -> None:

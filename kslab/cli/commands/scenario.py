@@ -79,11 +79,11 @@ def run(ctx: typer.Context,
     from kslab.scenarios.loader import resolve_params
 
     cli = current(ctx)
-    settings = cli.override(provider=provider)
+    session = cli.session(provider=provider)
     scenario = find_scenario(name, file or [])
     params = resolve_params(scenario, set_ or [])
-    result, record = run_recorded(cli, settings, "scenario", f"kslab scenario run {scenario.name}",
-                                  lambda rec, observe: run_scenario(settings, rec, scenario, params, observe))
+    result, record = run_recorded(cli, session, "scenario", f"kslab scenario run {scenario.name}",
+                                  lambda _record, observe: run_scenario(session, scenario, params, observe))
     if result["verdict"] not in ("passed", "skipped"):
         record.finish("failed")
     emit(cli, _summary(result, record.path), output, title=f"scenario {scenario.name}")

@@ -85,9 +85,7 @@ def seconds(options: dict[str, Any], key: str, default: float) -> float:
 @contextlib.contextmanager
 def endpoint(ctx: ScenarioContext, **kwargs: Any) -> Iterator[Endpoint]:
     """The managed endpoint of the InferenceService under test (a port-forward kept open for the block)."""
-    from kslab.portforward.endpoints import open_endpoint
-
-    with open_endpoint(ctx.settings, ctx.isvc, access=ctx.access(), **kwargs) as found:
+    with ctx.provider.endpoint(ctx.isvc, **kwargs) as found:
         yield found
 
 

@@ -1,5 +1,7 @@
 """Preflight: can this machine run the lab with the chosen provider? Each failed check says the fix.
 
+Each provider's ``preflight()`` runs its own list (kind_checks, minikube_checks, cluster_tools; local: none).
+
 Resource floor: KServe's developer docs run the lab on minikube with 4 CPUs / 8 GB, the Knative
 Operator asks 6 CPUs / 6 GB for one node (knative.dev operator docs); the sklearn runtime asks 1 CPU / 2Gi per
 pod unless the InferenceService overrides it, and canary + 6 autoscaled pods multiply that.
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -135,39 +137,42 @@ def _kind_pin(settings: Settings) -> KindPin | None:
         return None
 
 
-def run_preflight(settings: Settings, on_check: Callable[[Check], None] | None = None) -> list[Check]:
-    """The machine checks for the configured provider (no cluster needed)."""
-    checks: list[Check] = []
-
-    def add(check: Check) -> None:
-        checks.append(check)
+def collect(checks: Iterable[Check], on_check: Callable[[Check], None] | None = None) -> list[Check]:
+    """Run ``checks`` (a generator: each check runs when reached) and show each one as it finishes."""
+    done: list[Check] = []
+    for check in checks:
+        done.append(check)
         if on_check is not None:
             on_check(check)
+    return done
 
-    if settings.provider == "local":
-        return checks
-    add(check_binary("kubectl", ["version", "--client"]))
-    add(check_binary("helm", ["version", "--short"]))
-    needs_docker = settings.provider == "kind" or (settings.provider == "minikube"
-                                                   and settings.minikube.driver == "docker")
-    if settings.provider == "kind":
-        kind = check_binary("kind", ["version"])
-        add(kind)
-        pin = _kind_pin(settings) if kind.ok else None
-        if pin is not None:
-            add(check_kind_release(kind.detail, pin))
-    if settings.provider == "minikube":
-        add(check_binary("minikube", ["version", "--short"]))
-    if needs_docker:
-        engine, info = docker_info()
-        add(engine)
-        if engine.ok and settings.provider == "kind":
-            add(check_resources(int(info.get("NCPU", 0)), int(info.get("MemTotal", 0)), "the Docker engine"))
-        if settings.provider == "kind":
-            add(check_inotify())
-    if settings.provider == "minikube":
-        add(check_resources(settings.minikube.cpus, settings.minikube.memory_mb * 2**20, "the minikube profile"))
-    return checks
+
+def cluster_tools() -> Iterator[Check]:
+    """What every cluster provider needs on this machine."""
+    yield check_binary("kubectl", ["version", "--client"])
+    yield check_binary("helm", ["version", "--short"])
+
+
+def kind_checks(settings: Settings) -> Iterator[Check]:
+    yield from cluster_tools()
+    kind = check_binary("kind", ["version"])
+    yield kind
+    pin = _kind_pin(settings) if kind.ok else None
+    if pin is not None:
+        yield check_kind_release(kind.detail, pin)
+    engine, info = docker_info()
+    yield engine
+    if engine.ok:
+        yield check_resources(int(info.get("NCPU", 0)), int(info.get("MemTotal", 0)), "the Docker engine")
+    yield check_inotify()
+
+
+def minikube_checks(settings: Settings) -> Iterator[Check]:
+    yield from cluster_tools()
+    yield check_binary("minikube", ["version", "--short"])
+    if settings.minikube.driver == "docker":
+        yield docker_info()[0]
+    yield check_resources(settings.minikube.cpus, settings.minikube.memory_mb * 2**20, "the minikube profile")
 
 
 def require_passing(checks: list[Check]) -> None:

@@ -1,6 +1,7 @@
-"""The local provider: the real KServe model server on 127.0.0.1 instead of an InferenceService.
+"""The local runtime as a deploy target: the real KServe model server on 127.0.0.1 instead of an InferenceService.
 
-What ``kslab deploy/undeploy`` call when ``settings.provider == "local"``:
+What the local provider (kslab.providers.local) offers as ``provider.runtime``, for ``kslab deploy/undeploy``,
+``kslab lab`` and every request sent to a locally served model:
 
 - ``deploy_local(settings, name, version="v1", record=None) -> LocalStatus`` builds the model if it is not
   built yet, starts the runtime (or keeps the one already serving that build), waits for
@@ -19,12 +20,12 @@ from typing import Any
 
 from kslab.config.model import Settings
 from kslab.errors import UsageError
-from kslab.lab.steps import step
 from kslab.local import runtime
 from kslab.modelbuild.builder import BuildResult, build_model, find_build, models_dir
 from kslab.models.catalog import catalog_model
 from kslab.models.endpoint import Endpoint
 from kslab.models.run_record import RunRecord
+from kslab.models.steps import step
 
 
 @dataclass(frozen=True)
@@ -121,4 +122,23 @@ def local_endpoint(settings: Settings, name: str) -> Endpoint:
     return endpoint
 
 
-__all__ = ["LocalStatus", "deploy_local", "local_endpoint", "local_status", "undeploy_local"]
+class LocalRuntime:
+    """The functions above bound to one settings object: what ``LocalProvider.runtime`` hands out."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def deploy(self, name: str, version: str = "v1", record: RunRecord | None = None) -> LocalStatus:
+        return deploy_local(self.settings, name, version, record)
+
+    def undeploy(self, name: str) -> bool:
+        return undeploy_local(self.settings, name)
+
+    def status(self, name: str) -> LocalStatus | None:
+        return local_status(self.settings, name)
+
+    def endpoint(self, name: str) -> Endpoint:
+        return local_endpoint(self.settings, name)
+
+
+__all__ = ["LocalRuntime", "LocalStatus", "deploy_local", "local_endpoint", "local_status", "undeploy_local"]
