@@ -59,10 +59,13 @@ def main(
 ) -> None:
     """Global options apply to every command; kslab.yaml and KSLAB_* variables set the same keys."""
     from kslab.config import load_settings
+    from kslab.session import Environment
 
+    env = Environment.from_process()  # read once: KSLAB_* and the cwd for the settings, then every command
     overrides = {"kubeconfig": kubeconfig, "context": context, "namespace": namespace, "output": output,
                  "verbose": True if verbose else None, "color": False if no_color else None}
-    ctx.obj = CliContext(settings=load_settings(config_path=config, overrides=overrides))
+    ctx.obj = CliContext(settings=load_settings(config_path=config, overrides=overrides, env=env.environ,
+                                                cwd=env.cwd), env=env)
 
 
 app.command("version")(version)
