@@ -89,8 +89,11 @@ def test_an_observe_step_is_read_as_its_observers_type():
     with pytest.raises(EntryError, match=r"^s\.observations\.first_request_ms: missing"):
         observation(wrong, "s")
     unnamed = ScenarioStep.from_dict({"name": "s", "action": "observe", "observations": {
-        "first_request_ms": 900.0, "parts": {"ready_ms": 880.0}}})  # a hand-written record: read by its keys
-    assert isinstance(observation(unnamed), ColdStart)
+        "first_request_ms": 900.0, "parts": {"ready_ms": 880.0}}})  # no inputs.observe: the kind is not guessed
+    assert observation(unnamed) is None
+    cold = ScenarioStep.from_dict({"name": "s", "action": "observe", "inputs": {"observe": "cold-start"},
+                                   "observations": {"first_request_ms": 900.0, "parts": {"ready_ms": 880.0}}})
+    assert isinstance(observation(cold), ColdStart)
     isvc = ScenarioStep.from_dict({"name": "s", "action": "observe", "inputs": {"observe": "isvc"},
                                    "observations": {"layers": {}, "added_ms": {}}})
     assert observation(isvc) is None  # the isvc observer measures nothing the report draws

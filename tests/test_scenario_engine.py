@@ -211,6 +211,9 @@ def test_failed_assertions_give_expected_and_observed(tmp_path: Path) -> None:
     assert [(a["name"], a["ok"], a["expected"], a["observed"]) for a in result["assertions"]] == [
         ("canary", False, 10.0, 40.2), ("saved.split.within_tolerance", False, True, False),
         ("saved.split.revisions.r-00002.observed_percent", True, [0.0, 50.0], 40.2)]
+    assert {tuple(a) for a in result["assertions"]} == {
+        ("name", "step", "expected", "observed", "tolerance", "ok", "message")}  # the record's key order
+    assert result["steps"][0]["inputs"]["observe"] == "traffic-split"  # the report reads the observer kind here
     observed = result["steps"][0]["observations"]
     assert observed["options"] == {"requests": 400, "timeout": 30.0}  # the step timeout reaches the observer
     assert "never" not in recorder.calls

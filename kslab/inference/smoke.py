@@ -4,14 +4,15 @@ Expected classes come from the catalog (kserve/kserve@v0.20.0:test/e2e/predictor
 the model under test. For malformed input the checks assert what the real KServe server does (kserve 0.21
 measured): a V1 body that is not JSON → 400, a V2 body without "inputs" → 422 (FastAPI validation), a wrong
 feature count → 500 with the estimator's message (the server wraps every predict error as an
-InferenceError). The last is asserted as "rejected".
+InferenceError). The last is asserted as "rejected". Each check is a record entry (kslab.models.entries
+``SmokeCheck``): its ``to_dict()`` is the observations of the check's ``smoke: <check>`` run-record step.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -20,23 +21,11 @@ from kslab.inference.client import PREDICT_OPERATIONS, InferenceClient
 from kslab.inference.results import CallResult
 from kslab.models.catalog import CatalogModel
 from kslab.models.endpoint import Endpoint
+from kslab.models.entries import SmokeCheck
 from kslab.models.run_record import RunRecord
 from kslab.models.steps import step
 
 BATCH_SIZE = 30
-
-
-@dataclass(frozen=True)
-class SmokeCheck:
-    name: str
-    ok: bool
-    expected: Any
-    actual: Any
-    latency_ms: float | None
-    status_code: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

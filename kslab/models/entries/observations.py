@@ -2,8 +2,8 @@
 step's observations when it ran ``observe: <kind>``.
 
 ``OBSERVATIONS`` maps the observer kind to its type. An ``observe`` step records its kind in
-``inputs.observe`` (the engine does); an ``observe`` step written by hand may not, and then its observations
-are read as the type whose required keys they have.
+``inputs.observe`` (the scenario engine writes ``inputs[<action>]`` for every step it runs); a step that does not
+is not read as a measurement.
 """
 
 from __future__ import annotations
@@ -81,12 +81,9 @@ OBSERVATIONS: dict[str, type[Observation]] = {
 
 
 def observation(step: ScenarioStep, where: str = "step") -> Observation | None:
-    """The typed observations of a measuring ``observe`` step; None for other steps and for a step that
-    recorded nothing (it failed before its observer returned)."""
+    """The typed observations of a measuring ``observe`` step; None for other steps, for a step that recorded
+    nothing (it failed before its observer returned) and for one that did not record its observer kind."""
     if step.action != "observe" or not step.observations:
         return None
-    kind = step.observer
-    if kind is None:
-        kind = next((k for k, t in OBSERVATIONS.items() if step.observations.keys() >= t.REQUIRED), None)
-    chosen = OBSERVATIONS.get(kind) if kind is not None else None
+    chosen = OBSERVATIONS.get(step.observer or "")
     return chosen.from_dict(step.observations, f"{where}.observations") if chosen else None

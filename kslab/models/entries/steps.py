@@ -1,5 +1,6 @@
-"""A run-record step (kslab/models/run_record.py ``RunRecord.step``) and a smoke check (kslab/lab/smoke.py),
-the observations of a ``smoke: <check>`` step (run schema: ``$defs/step``, ``$defs/smokeCheck``)."""
+"""A run-record step (kslab/models/run_record.py ``RunRecord.step``) and a smoke check (built by
+kslab/inference/smoke.py), the observations of a ``smoke: <check>`` step (run schema: ``$defs/step``,
+``$defs/smokeCheck``)."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from kslab.errors import CheckFailed
 from kslab.inference.client import InferenceClient
 from kslab.kube import resources as R
 from kslab.kube.wait import wait_for_list
+from kslab.models.entries import ColdStart
 from kslab.scenarios.context import ScenarioContext
 from kslab.scenarios.observers.common import endpoint, instances, seconds
 
@@ -102,6 +103,7 @@ def status_timestamps(pod: Obj) -> dict[str, str | None]:
 
 
 def observe_cold_start(ctx: ScenarioContext, options: dict[str, Any]) -> dict[str, Any]:
+    """The measurement as a :class:`ColdStart` record entry, returned as its dict (the observer contract)."""
     kube = ctx.kube()
     selector = f"serving.kserve.io/inferenceservice={ctx.isvc},component=predictor"
     zero_timeout = seconds(options, "timeout", 180.0)
@@ -133,10 +135,11 @@ def observe_cold_start(ctx: ScenarioContext, options: dict[str, Any]) -> dict[st
     stamps = status_timestamps(clock.last or {})
     stamp_parts = {f"{k}_s": round((_ts(v) - sent_wall).total_seconds(), 3) if _ts(v) else None
                    for k, v in stamps.items() if k != "created"}
-    return {"first_request_ms": round((answered - sent_at) * 1000, 1),
-            "parts": {**parts, "response_ms": round((answered - sent_at) * 1000, 1)},
-            "pod": clock.pod, "status": result.status_code, "predictions": result.predictions,
-            "status_timestamps": stamps, "status_parts_s": stamp_parts,
-            "note": "parts are milliseconds from sending the request to first seeing the pod scheduled, its "
-                    "kserve-container running and Ready (pod watch); status_parts_s are the same from the pod's "
-                    "status timestamps, which Kubernetes keeps in whole seconds"}
+    return ColdStart(
+        first_request_ms=round((answered - sent_at) * 1000, 1),
+        parts={**parts, "response_ms": round((answered - sent_at) * 1000, 1)},
+        pod=clock.pod, status=result.status_code, predictions=result.predictions,
+        status_timestamps=stamps, status_parts_s=stamp_parts,
+        note="parts are milliseconds from sending the request to first seeing the pod scheduled, its "
+             "kserve-container running and Ready (pod watch); status_parts_s are the same from the pod's "
+             "status timestamps, which Kubernetes keeps in whole seconds").to_dict()

@@ -30,6 +30,7 @@ from typing import Any
 from kslab.errors import CheckFailed
 from kslab.inference.client import InferenceClient
 from kslab.models.endpoint import Endpoint
+from kslab.models.entries import LatencyLayers
 from kslab.portforward.endpoints import recorded_mode
 from kslab.portforward.forward import ForwardTarget, PortForward
 from kslab.scenarios.context import ScenarioContext
@@ -67,6 +68,7 @@ def _service_target(ctx: ScenarioContext, knative: bool, revision: str | None) -
 
 
 def observe_latency_layers(ctx: ScenarioContext, options: dict[str, Any]) -> dict[str, Any]:
+    """The medians as a :class:`LatencyLayers` record entry, returned as its dict (the observer contract)."""
     rounds = int(number(options, "requests", 20, 1))
     rows = instances(options)
     isvc = read_isvc(ctx)
@@ -107,9 +109,10 @@ def observe_latency_layers(ctx: ScenarioContext, options: dict[str, Any]) -> dic
                 "pod_ms": medians.get("pod_ms"), "server_predict_ms": server_ms}
     if any(failures.values()):
         raise CheckFailed(f"latency-layers: requests failed at {failures}", "probe each layer by hand; 'kslab doctor'")
-    return {"layers": measured, "added_ms": added_parts(measured, knative), "pod": pod_name, "revision": revision,
-            "mode": mode, "requests_per_layer": rounds, "server_requests_counted": served,
-            "samples_ms": {name: [round(v, 3) for v in values] for name, values in samples.items()}}
+    return LatencyLayers(
+        layers=measured, added_ms=added_parts(measured, knative), pod=pod_name, revision=revision, mode=mode,
+        requests_per_layer=rounds, server_requests_counted=served,
+        samples_ms={name: tuple(round(v, 3) for v in values) for name, values in samples.items()}).to_dict()
 
 
 def added_parts(m: dict[str, float | None], knative: bool) -> dict[str, float | None]:
