@@ -1,36 +1,30 @@
 """Load against a deployed model, recorded as a run-record step: what `kslab lab` measures after smoke.
 
-The endpoint is resolved per provider (local runtime, or a port-forward held open for the run), the body
-is the catalog's sample for the protocol, and the result dict is the one `kslab load` prints.
+kslab.load.recipe does the loading (the provider's endpoint, the catalog's sample for the protocol, the engine)
+and records it; the result dict is the one `kslab load` prints. What is the lab's own is its step profile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kslab.config.model import Settings
+from kslab.load.recipe import Progress
 from kslab.models.run_record import RunRecord
 from kslab.session import Session
 
-Progress = Callable[[dict[str, Any]], None]
+if TYPE_CHECKING:
+    from kslab.models.entries import LoadResult
 
 
 def load_model(session: Session, name: str, plan: Any, record: RunRecord, *, protocol: str = "v1",
                progress: Progress | None = None, step: str = "load") -> dict[str, Any]:
     """Drive ``plan`` (a kslab.load.plan.LoadPlan) at model ``name``; the result is also the step's observations."""
-    from kslab.load.request import endpoint_target, sample_body
-    from kslab.load.runner import run_load
-    from kslab.models.catalog import catalog_model
+    from kslab.load import recipe
 
-    body = sample_body(protocol, catalog_model(name).samples[0].instances)
-    with record.step(step, model=name, protocol=protocol, plan=plan.to_dict()) as observations, \
-            session.provider.endpoint(name) as endpoint:
-        result = run_load(endpoint_target(endpoint, protocol, body), plan, progress)
-        observations.update(result)
-        if result["interrupted"]:
-            observations["_result"] = "interrupted"
-    return result
+    def run() -> LoadResult:
+        return recipe.load_model(session.provider, name, plan, protocol=protocol, progress=progress)
+    return recipe.record_load(record, step, run, model=name, protocol=protocol, plan=plan.to_dict())
 
 
 def lab_plan(settings: Settings) -> Any:

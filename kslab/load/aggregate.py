@@ -102,11 +102,8 @@ class Aggregate:
                 "rps": round(requests / measured, 1) if elapsed_s > self.warmup_seconds else 0.0,
                 "p99_ms": p99, "errors": self.counts.error_total, "warmup": elapsed_s < self.warmup_seconds}
 
-    def result(self, target_url: str, elapsed_s: float, ends: list[EngineEnd]) -> dict[str, Any]:
-        """The run's result as the run record and `kslab load -o json` hold it."""
-        return self.load_result(target_url, elapsed_s, ends).to_dict()
-
     def load_result(self, target_url: str, elapsed_s: float, ends: list[EngineEnd]) -> LoadResult:
+        """The run's result; its to_dict() is what the run record and `kslab load -o json` hold."""
         self._finalise(10**9)
         self.series.sort(key=lambda row: (row["t"], row["step"]))
         starts = ends[0].steps_started if ends else []

@@ -17,6 +17,7 @@ from kslab.load.aggregate import Aggregate
 from kslab.load.engine import Engine, EngineEnd, Tick, run_engine
 from kslab.load.http import Target
 from kslab.load.plan import LoadPlan
+from kslab.models.entries import LoadResult
 
 Progress = Callable[[dict[str, Any]], None]
 PROGRESS_EVERY_S = 1.0
@@ -26,16 +27,25 @@ WORKER_START_TIMEOUT_S = 30.0
 
 def run_load(target: Target, plan: LoadPlan, progress: Progress | None = None) -> dict[str, Any]:
     """Drive ``plan`` against ``target``; the summary, per-step results and per-second series as a dict."""
+    return drive_load(target, plan, progress).to_dict()
+
+
+def drive_load(target: Target, plan: LoadPlan, progress: Progress | None = None, *,
+               stop: Callable[[], bool] | None = None) -> LoadResult:
+    """Drive ``plan`` against ``target``; the typed result. With ``stop`` (one worker only) the run ends once
+    ``stop()`` is true and installs no SIGINT handler, so it can run in any thread."""
+    if stop is not None and plan.workers != 1:
+        raise ValueError("an external stop drives one worker in this thread; the plan has several")
     aggregate = Aggregate(plan)
     if plan.workers == 1:
-        ends, elapsed = _in_process(target, plan, aggregate, progress)
+        ends, elapsed = _in_process(target, plan, aggregate, progress, stop)
     else:
         ends, elapsed = _in_processes(target, plan, aggregate, progress)
-    return aggregate.result(target.url, elapsed, ends)
+    return aggregate.load_result(target.url, elapsed, ends)
 
 
-def _in_process(target: Target, plan: LoadPlan, aggregate: Aggregate,
-                progress: Progress | None) -> tuple[list[EngineEnd], float]:
+def _in_process(target: Target, plan: LoadPlan, aggregate: Aggregate, progress: Progress | None,
+                stop: Callable[[], bool] | None = None) -> tuple[list[EngineEnd], float]:
     t0 = time.perf_counter()
     shown = [t0]
 
@@ -46,7 +56,7 @@ def _in_process(target: Target, plan: LoadPlan, aggregate: Aggregate,
             shown[0] = now
             progress(aggregate.live(now - t0))
 
-    end = run_engine(Engine(target, plan, sink, t0))
+    end = run_engine(Engine(target, plan, sink, t0, 0, stop), handle_sigint=stop is None)
     return [end], time.perf_counter() - t0
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-import time
 from typing import Any
 
 from kslab.errors import CheckFailed
+from kslab.load.recipe import drive, load_model, model_target
 from kslab.scenarios.context import ScenarioContext, StepCall, StepFailed
 
 SUMMARY_KEYS = ("target", "mode", "connections", "elapsed_s", "interrupted", "unfinished", "requests", "ok",
@@ -35,24 +35,6 @@ def _plan(spec: dict[str, Any]) -> Any:
                       duration=duration, requests=int(requests) if requests is not None else None,
                       rate=float(spec["rate"]) if spec.get("rate") is not None else None, profile=None, warmup=None,
                       timeout=seconds(spec.get("timeout")), workers=1)
-
-
-def _target(endpoint: Any, ctx: ScenarioContext, protocol: str) -> Any:
-    from kslab.load.request import endpoint_target, sample_body
-    from kslab.models.catalog import catalog_model
-
-    return endpoint_target(endpoint, protocol, sample_body(protocol, catalog_model(ctx.isvc).samples[0].instances))
-
-
-def drive(target: Any, plan: Any, stop: Any) -> dict[str, Any]:
-    """run_load's single-worker path for a non-main thread: no signal handlers, stopped through ``stop()``."""
-    from kslab.load.aggregate import Aggregate
-    from kslab.load.engine import Engine, run_engine
-
-    aggregate = Aggregate(plan)
-    t0 = time.perf_counter()
-    end = run_engine(Engine(target, plan, aggregate.add, t0, 0, stop), handle_sigint=False)
-    return aggregate.result(target.url, time.perf_counter() - t0, [end])
 
 
 def _finish(ctx: ScenarioContext, name: str, result: dict[str, Any], started: float) -> dict[str, Any]:
@@ -78,8 +60,8 @@ class BackgroundTraffic:
         self.ctx, self.name = ctx, name
         self.plan = _plan(spec)
         self.stack = contextlib.ExitStack()
-        endpoint = self.stack.enter_context(ctx.provider.endpoint(ctx.isvc))
-        self.target = _target(endpoint, ctx, str(spec.get("protocol") or "v1"))
+        protocol = str(spec.get("protocol") or "v1")
+        self.target = self.stack.enter_context(model_target(ctx.provider, ctx.isvc, protocol))
         self.halt = threading.Event()
         self.result: dict[str, Any] | None = None
         self.error: BaseException | None = None
@@ -93,7 +75,8 @@ class BackgroundTraffic:
 
     def _run(self) -> None:
         try:
-            self.result = drive(self.target, self.plan, lambda: self.halt.is_set() or self.ctx.stop.is_set())
+            self.result = drive(self.target, self.plan,
+                                stop=lambda: self.halt.is_set() or self.ctx.stop.is_set()).to_dict()
         except BaseException as exc:  # reported by join()
             self.error = exc
 
@@ -124,15 +107,12 @@ def traffic(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
         ctx.background[call.name] = job
         ctx.add_cleanup(job.stop, f"stop background traffic {call.name}")
         return {"background": True, "plan": job.plan.to_dict()}
-    from kslab.load.runner import run_load
-
     plan = _plan(spec)
     started = ctx.elapsed()
     ctx.mark(f"traffic {call.name} start")
-    with ctx.provider.endpoint(ctx.isvc) as endpoint:
-        result = run_load(_target(endpoint, ctx, str(spec.get("protocol") or "v1")), plan,
-                          lambda live: ctx.progress(call.name, "load", f"{live.get('requests')} requests, "
-                                                                       f"{live.get('rps')} req/s"))
+    result = load_model(ctx.provider, ctx.isvc, plan, protocol=str(spec.get("protocol") or "v1"),
+                        progress=lambda live: ctx.progress(call.name, "load", f"{live.get('requests')} requests, "
+                                                                              f"{live.get('rps')} req/s")).to_dict()
     summary = _finish(ctx, call.name, result, started)
     if result.get("interrupted"):
         raise KeyboardInterrupt  # run_load turned Ctrl-C into a partial result: the scenario stops here

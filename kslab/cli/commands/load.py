@@ -15,6 +15,8 @@ from kslab.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from kslab.load.http import Target
+    from kslab.models.endpoint import Endpoint
+    from kslab.models.entries import LoadResult
     from kslab.session import Session
 
 PROTOCOLS = ("v1", "v2")
@@ -75,13 +77,14 @@ def load(
     elif url is not None:
         result = _run(cli, session, name, _url_target(url, name, protocol, payload), plan, output)
     else:
-        from kslab.load.request import endpoint_target
+        from kslab.load.recipe import model_target
 
-        with session.provider.endpoint(name) as endpoint:
+        def serves(endpoint: Endpoint) -> None:
             if protocol not in endpoint.protocols:
                 raise UsageError(f"{endpoint.describe()} does not serve protocol {protocol}",
                                  f"use --protocol {endpoint.protocols[0]}")
-            target = endpoint_target(endpoint, protocol, payload or _sample(name, protocol))
+
+        with model_target(session.provider, name, protocol, body=payload or None, check=serves) as target:
             result = _run(cli, session, name, target, plan, output)
     if result["interrupted"]:
         raise typer.Exit(ExitCode.INTERRUPTED)
@@ -94,44 +97,39 @@ def _read_body(body: Path) -> bytes:
         raise UsageError(f"--body {body}: {exc.strerror or exc}") from None
 
 
-def _sample(name: str, protocol: str) -> bytes:
-    from kslab.load.request import sample_body
-    from kslab.models.catalog import catalog_model
-
-    return sample_body(protocol, catalog_model(name).samples[0].instances)
-
-
 def _url_target(url: str, name: str, protocol: str, payload: bytes | None) -> Target:
     from urllib.parse import urlsplit
 
     from kslab.inference.payloads import predict_path
     from kslab.load.http import Target
+    from kslab.load.recipe import request_body
 
     bare = urlsplit(url).path in ("", "/")
     path = predict_path(protocol, name) if bare else ""
-    return Target.build(url, path, payload if payload is not None else _sample(name, protocol))
+    return Target.build(url, path, payload if payload is not None else request_body(name, protocol))
 
 
 def _run(cli: CliContext, session: Session, name: str, target: Target, plan: Any, output: str | None) -> dict[str, Any]:
-    from kslab.load.runner import run_load
+    from kslab.load.recipe import drive
 
     cli.err.print(f"load {target.url}: {plan.mode}, {plan.connections} connections, {plan.workers} worker(s)",
                   highlight=False, markup=False)
 
-    def drive() -> dict[str, Any]:
+    def run() -> LoadResult:
         with _Progress(cli) as progress:
-            return run_load(target, plan, progress)
-    return _recorded(cli, session, name, plan, output, drive, target=target.url)
+            return drive(target, plan, progress)
+    return _recorded(cli, session, name, plan, output, run, target=target.url)
 
 
 def _run_in_cluster(cli: CliContext, session: Session, name: str, protocol: str, payload: bytes | None, plan: Any,
                     pods: int, image: str | None, output: str | None) -> dict[str, Any]:
     from kslab.lab.incluster_load import load_in_cluster
     from kslab.load.jobspec import DEFAULT_IMAGE, pod_plan
+    from kslab.load.recipe import request_body
 
     split = pod_plan(plan, pods)
     image = image or session.settings.load.image or None  # None: kslab's own image, built and loaded on kind/minikube
-    body = payload if payload is not None else _sample(name, protocol)
+    body = payload if payload is not None else request_body(name, protocol)
     cli.err.print(f"load {name} in-cluster: {plan.mode}, {plan.connections} connections over {pods} pod(s)",
                   highlight=False, markup=False)
 
@@ -146,16 +144,13 @@ def _run_in_cluster(cli: CliContext, session: Session, name: str, protocol: str,
 
 
 def _recorded(cli: CliContext, session: Session, name: str, plan: Any, output: str | None,
-              drive: Callable[[], dict[str, Any]], **inputs: Any) -> dict[str, Any]:
+              drive: Callable[[], LoadResult | dict[str, Any]], **inputs: Any) -> dict[str, Any]:
     """Run ``drive`` as the run record's ``load`` step, then print the result like every load run."""
     from kslab.cli.recording import announce
+    from kslab.load.recipe import record_load
 
     with session.recorded("load", on_start=lambda started: announce(cli, started)) as record:
-        with record.step("load", model=name, plan=plan.to_dict(), **inputs) as observations:
-            result = drive()
-            observations.update(result)
-            if result["interrupted"]:
-                observations["_result"] = "interrupted"
+        result = record_load(record, "load", drive, model=name, plan=plan.to_dict(), **inputs)
         if result["interrupted"]:
             record.finish("interrupted")
     _emit(cli, name, result | {"run_record": str(record.path)}, output)

@@ -89,20 +89,21 @@ def endpoint(ctx: ScenarioContext, **kwargs: Any) -> Iterator[Endpoint]:
         yield found
 
 
-def send_load(ctx: ScenarioContext, target_endpoint: Endpoint, requests: int, concurrency: int,
-              protocol: str, rows: list[list[float]]) -> dict[str, Any]:
-    """``requests`` predict calls with ``concurrency`` connections (kslab's load engine); its summary."""
+def send_load(ctx: ScenarioContext, requests: int, concurrency: int, protocol: str,
+              rows: list[list[float]]) -> dict[str, Any]:
+    """``requests`` predict calls of ``rows`` with ``concurrency`` connections through the managed endpoint
+    (kslab.load.recipe); its summary."""
     from kslab.load.plan import build_plan
-    from kslab.load.request import endpoint_target, sample_body
-    from kslab.load.runner import run_load
+    from kslab.load.recipe import load_model
 
     plan = build_plan(concurrency=concurrency, duration=None, requests=requests, rate=None, profile=None,
                       warmup=None, timeout=None, workers=1)
-    result = run_load(endpoint_target(target_endpoint, protocol, sample_body(protocol, rows)), plan,
-                      lambda live: ctx.progress("observe", "load", f"{live.get('requests')} requests"))
-    if result.get("interrupted"):
-        raise KeyboardInterrupt  # run_load turned Ctrl-C into a partial result: the scenario stops here
-    return {k: result.get(k) for k in ("requests", "ok", "errors", "error_total", "elapsed_s", "latency")}
+    result = load_model(ctx.provider, ctx.isvc, plan, protocol=protocol, instances=rows,
+                        progress=lambda live: ctx.progress("observe", "load", f"{live.get('requests')} requests"))
+    if result.interrupted:
+        raise KeyboardInterrupt  # the engine turned Ctrl-C into a partial result: the scenario stops here
+    summary = result.to_dict()
+    return {k: summary.get(k) for k in ("requests", "ok", "errors", "error_total", "elapsed_s", "latency")}
 
 
 def timed_call(fn: Any) -> tuple[Any, float]:

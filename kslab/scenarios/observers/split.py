@@ -17,7 +17,6 @@ from kslab.scenarios.context import ScenarioContext
 from kslab.scenarios.observers import podmetrics
 from kslab.scenarios.observers.common import (
     configured_split,
-    endpoint,
     instances,
     latest_revision,
     number,
@@ -69,8 +68,7 @@ def observe_traffic_split(ctx: ScenarioContext, options: dict[str, Any]) -> dict
             concurrency = int(number(options, "concurrency", DEFAULT_CONCURRENCY, 1))
             protocol = str(options.get("protocol", "v1"))
             ctx.mark(f"traffic-split: sending {requests} requests")
-            with endpoint(ctx) as target:
-                sent = send_load(ctx, target, requests, concurrency, protocol, instances(options))
+            sent = send_load(ctx, requests, concurrency, protocol, instances(options))
             ctx.mark("traffic-split: requests done")
     after = podmetrics.snapshot(kube, ctx.namespace, ctx.isvc)
     isvc = read_isvc(ctx)
