@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -24,10 +24,12 @@ def scenarios_dir() -> Path:
     return data_dir("scenarios")
 
 
-def state_dir() -> Path:
-    """kslab's own state (clusters it created, kubeconfigs): $KSLAB_STATE_DIR or XDG state home."""
-    explicit = os.environ.get("KSLAB_STATE_DIR")
+def state_dir(environ: Mapping[str, str]) -> Path:
+    """kslab's own state (clusters it created, kubeconfigs, local runtimes, model builds) for ``environ`` (the
+    session's Environment.environ): $KSLAB_STATE_DIR, else $XDG_STATE_HOME/kslab, else ~/.local/state/kslab."""
+    explicit = environ.get("KSLAB_STATE_DIR")
     if explicit:
         return Path(explicit).expanduser()
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    base = environ.get("XDG_STATE_HOME") or str(home / ".local" / "state")
     return Path(base) / "kslab"

@@ -8,54 +8,20 @@ record (``session.recorded(command)``: started, finished "ok"/"failed"/"interrup
 
 from __future__ import annotations
 
-import os
-import sys
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kslab.config.model import Settings
+from kslab.models.environment import Environment
 from kslab.models.run_record import RunRecord
 
 if TYPE_CHECKING:
     from kslab.kube.client import Kube
     from kslab.providers.base import Provider
 
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream is not None and stream.isatty())
-    except (AttributeError, ValueError):  # a replaced or closed stream
-        return False
-
-
-@dataclass(frozen=True)
-class Environment:
-    """The process as kslab found it (after httpie's Environment): read once, passed down, replaceable in tests."""
-
-    environ: Mapping[str, str] = field(default_factory=dict)
-    cwd: Path = field(default_factory=Path)
-    stdin_isatty: bool = False
-    stdout_isatty: bool = False
-    stderr_isatty: bool = False
-    clock: Callable[[], float] = time.monotonic
-
-    @classmethod
-    def from_process(cls) -> Environment:
-        return cls(environ=dict(os.environ), cwd=Path.cwd(), stdin_isatty=_isatty(sys.stdin),
-                   stdout_isatty=_isatty(sys.stdout), stderr_isatty=_isatty(sys.stderr))
-
-    @property
-    def no_color(self) -> bool:
-        """NO_COLOR set (https://no-color.org): no colours whatever the settings say."""
-        return "NO_COLOR" in self.environ
-
-    def record_facts(self) -> dict[str, Any]:
-        """What a run record keeps about the environment it ran in."""
-        return {"user": self.environ.get("USER", ""), "ci": bool(self.environ.get("CI"))}
+__all__ = ["Environment", "Session"]
 
 
 class Session:
@@ -74,8 +40,13 @@ class Session:
         if self._provider is None:
             from kslab.providers.registry import make_provider
 
-            self._provider = make_provider(self.settings)
+            self._provider = make_provider(self.settings, self.env)
         return self._provider
+
+    @property
+    def state_dir(self) -> Path:
+        """kslab's state dir (created clusters, kubeconfigs, local runtimes, model builds) for this environment."""
+        return self.env.state_dir
 
     def kube(self) -> Kube:
         """The session's Kubernetes client (the provider's, built once); UsageError on provider local."""

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from kslab.config.model import Settings
 from kslab.exitcodes import ExitCode
+from kslab.session import Environment
 from tests.deploy_support import MISSING_URI, NAME, NS, kslab, lab_fixture  # noqa: F401
 from tests.fakecluster.resources import ENDPOINTS
 from tests.portforward_support import running_pod
+
+
+def _state() -> Path:
+    """kslab's state dir as the CLI would find it (the test set $KSLAB_STATE_DIR)."""
+    return Environment.from_process().state_dir
 
 
 def doctor(lab, capsys):
@@ -21,13 +28,13 @@ def test_a_healthy_service_passes_every_layer_with_a_real_model_server(lab, fake
 
     lab.seed(lean=False)
     assert kslab(capsys, "deploy", NAME)[0] == ExitCode.OK
-    local = deploy_local(Settings(provider="local"), NAME)
+    local = deploy_local(Settings(provider="local"), NAME, state=_state())
     try:
         gateway = running_pod(lab.cluster, "istio-system", "app=istio-ingressgateway")
         lab.cluster.node.register_proxy("istio-system", gateway, 80, local.url)
         code, layers, err = doctor(lab, capsys)
     finally:
-        undeploy_local(Settings(provider="local"), NAME)
+        undeploy_local(Settings(provider="local"), NAME, state=_state())
     assert code == ExitCode.OK, err
     assert [(c["layer"], c["ok"]) for c in layers] == [("API server", True), ("stack", True),
                                                        ("InferenceService", True), ("inference request", True)]

@@ -10,7 +10,9 @@ from kslab.cli.main import run
 from kslab.config.model import Settings
 from kslab.errors import CheckFailed
 from kslab.portforward.endpoints import recorded_mode, runtime_protocols
+from kslab.providers.base import Provider
 from kslab.providers.registry import make_provider
+from kslab.session import Environment
 from tests.fakecluster.controllers.lab import install_and_wait, sklearn_iris, wait_for
 from tests.portforward_support import ISVCS, NAME, NS, backend, create_ready_isvc, knative_lab, request, running_pod
 
@@ -22,6 +24,10 @@ def settings_for(fake_tools) -> Settings:
     return Settings(provider="existing", kubeconfig=str(fake_tools.cluster.kubeconfig_path), namespace=NS)
 
 
+def _provider(fake_tools) -> Provider:
+    return make_provider(settings_for(fake_tools), Environment.from_process())
+
+
 @pytest.mark.parametrize("kserve_version", ["0.20.0", "0.14.0"])  # 0.14: no status.deploymentMode, a ksvc says
 def test_knative_mode_goes_through_the_gateway_with_the_isvc_host(fake_tools, kserve_version):
     cluster = fake_tools.cluster
@@ -30,7 +36,7 @@ def test_knative_mode_goes_through_the_gateway_with_the_isvc_host(fake_tools, ks
     assert ("deploymentMode" in cluster.store.get(ISVCS, NS, NAME)["status"]) == (kserve_version == "0.20.0")
     with backend() as gateway_pod:
         cluster.node.register_proxy("istio-system", gateway, 80, gateway_pod.url)
-        with make_provider(settings_for(fake_tools)).endpoint(NAME) as endpoint:
+        with _provider(fake_tools).endpoint(NAME) as endpoint:
             assert (endpoint.model_name, endpoint.host, endpoint.protocols, endpoint.via) == (
                 NAME, HOST, ("v1", "v2"), "port-forward")
             port = int(endpoint.base_url.rsplit(":", 1)[1])
@@ -51,11 +57,11 @@ def test_standard_mode_forwards_to_the_predictor_service_and_pod_to_port_8080(fa
     pod = running_pod(cluster, NS, f"app=isvc.{NAME}-predictor")
     with backend() as model_server:
         cluster.node.register_proxy(NS, pod, 8080, model_server.url)
-        with make_provider(settings_for(fake_tools)).endpoint(NAME) as endpoint:
+        with _provider(fake_tools).endpoint(NAME) as endpoint:
             assert endpoint.host is None
             seen = request(f"{endpoint.base_url}/v1/models/{NAME}")
             service_argv = fake_tools.calls("kubectl")[-1]
-        with make_provider(settings_for(fake_tools)).endpoint(NAME, pod=pod, port=None) as direct:
+        with _provider(fake_tools).endpoint(NAME, pod=pod, port=None) as direct:
             assert direct.host is None
             request(f"{direct.base_url}/v2/health/ready")
             pod_argv = fake_tools.calls("kubectl")[-1]
@@ -79,7 +85,7 @@ def test_missing_and_not_ready_isvcs_are_one_line_errors_with_the_fix(fake_tools
     body["spec"]["predictor"]["model"]["runtime"] = "kserve-sklearnserver"  # not installed: never Ready
     cluster.store.create(ISVCS, NS, body)
     wait_for(lambda: (cluster.store.get(ISVCS, NS, NAME).get("status") or {}).get("modelStatus"), 5, "modelStatus")
-    with pytest.raises(CheckFailed) as caught, make_provider(settings_for(fake_tools)).endpoint(NAME):
+    with pytest.raises(CheckFailed) as caught, _provider(fake_tools).endpoint(NAME):
         pass
     assert caught.value.message == (f"InferenceService {NS}/{NAME} is not Ready: IngressReady=Unknown, "
                                     "PredictorReady=Unknown, Ready=Unknown; model: RuntimeNotRecognized (Waiting for "

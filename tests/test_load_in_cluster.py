@@ -135,7 +135,7 @@ def test_a_pod_whose_image_is_not_on_the_node_fails_the_run_naming_image_pull_ba
     image = "kslab/load:not-loaded"
     load = InClusterLoad(NS, NAME, f"http://{cluster_host(model)}/v1/models/{NAME}:predict", b"{}",
                          pod_plan(_plan(duration="60s", concurrency=2), 2), image, pod_check_s=0.2,
-                         provider="kind", cluster="lab")
+                         how_to_load="kind load docker-image IMAGE --name lab")
     with pytest.raises(CheckFailed) as failed:
         run_in_cluster(kube, load)
     message = str(failed.value)

@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
 from kslab.cli.main import run
 from kslab.config.model import Settings
 from kslab.providers.registry import make_provider
+from kslab.session import Environment
 from tests.fakecluster.controllers.lab import install_and_wait
 from tests.portforward_support import (
     NAME,
@@ -29,6 +31,11 @@ from tests.portforward_support import (
 )
 
 HOST = "sklearn-iris.kserve-test.example.com"
+
+
+def _state() -> Path:
+    """kslab's state dir as the CLI would find it (the test set $KSLAB_STATE_DIR)."""
+    return Environment.from_process().state_dir
 
 
 def _curl_request(curl: str) -> tuple[str, dict[str, str], bytes]:
@@ -107,10 +114,10 @@ def test_a_forward_to_the_real_local_model_server_predicts_iris(fake_tools, tmp_
     install_and_wait(cluster.store, cluster.controllers.settings, mode="Standard", knative=False, lean=True)
     create_ready_isvc(cluster)
     settings = Settings(provider="existing", kubeconfig=str(cluster.kubeconfig_path), namespace=NS)
-    local = deploy_local(Settings(provider="local"), NAME)
+    local = deploy_local(Settings(provider="local"), NAME, state=_state())
     try:
         cluster.node.register_proxy(NS, running_pod(cluster, NS, f"app=isvc.{NAME}-predictor"), 8080, local.url)
-        with make_provider(settings).endpoint(NAME) as endpoint:
+        with make_provider(settings, Environment.from_process()).endpoint(NAME) as endpoint:
             assert endpoint.base_url != local.url
             answer = request(f"{endpoint.base_url}/v1/models/{NAME}:predict", {"Content-Type": "application/json"},
                              json.dumps({"instances": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}).encode())
@@ -121,7 +128,7 @@ def test_a_forward_to_the_real_local_model_server_predicts_iris(fake_tools, tmp_
         assert (url, host) == (f"URL: {local.url}", "Host header: (none needed)")
         direct = request(*_curl_request(curl.removeprefix("curl: ")))
     finally:
-        undeploy_local(Settings(provider="local"), NAME)
+        undeploy_local(Settings(provider="local"), NAME, state=_state())
     assert answer == direct == {"predictions": [1, 1]}
     assert not os.path.exists(tmp_path / "state" / "local" / f"{NAME}.json")
 
@@ -135,14 +142,14 @@ def test_smoke_over_a_port_forward_to_the_real_model_server(fake_tools, tmp_path
     cluster = fake_tools.cluster
     install_and_wait(cluster.store, cluster.controllers.settings, mode="Standard", knative=False, lean=True)
     create_ready_isvc(cluster)
-    local = deploy_local(Settings(provider="local"), NAME)
+    local = deploy_local(Settings(provider="local"), NAME, state=_state())
     try:
         cluster.node.register_proxy(NS, running_pod(cluster, NS, f"app=isvc.{NAME}-predictor"), 8080, local.url)
         code = run(["--kubeconfig", str(cluster.kubeconfig_path), "-n", NS, "-o", "json", "smoke", NAME,
                     "--provider", "existing"])
         captured = capsys.readouterr()
     finally:
-        undeploy_local(Settings(provider="local"), NAME)
+        undeploy_local(Settings(provider="local"), NAME, state=_state())
     assert code == 0, captured.err
     report = json.loads(captured.out)
     assert report["failed"] == 0 and report["passed"] == len(report["checks"]) >= 10

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -72,11 +71,11 @@ def deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, A
     return merged
 
 
-def load_settings(config_path: str | None = None, overrides: Mapping[str, Any] | None = None,
-                  env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Settings:
-    """Build validated Settings from every source; errors name the source and the key."""
-    env = os.environ if env is None else env
-    path = find_config_file(config_path, cwd or Path.cwd(), env)
+def load_settings(config_path: str | None = None, overrides: Mapping[str, Any] | None = None, *,
+                  env: Mapping[str, str], cwd: Path) -> Settings:
+    """Build validated Settings from every source; errors name the source and the key. ``env`` and ``cwd`` are
+    the session's Environment (the CLI reads the process once, Environment.from_process)."""
+    path = find_config_file(config_path, cwd, env)
     layers: list[tuple[str, dict[str, Any]]] = []
     if path is not None:
         layers.append((str(path), read_config_file(path)))

@@ -8,7 +8,6 @@ layer (kslab/doctor/isvc.py); the diagnosis goes into the run record and the err
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -59,7 +58,7 @@ class DeployResult:
         return asdict(self)
 
 
-def _result(isvc: Obj, request: DeployRequest, storage_uri: str, started: float,
+def _result(isvc: Obj, request: DeployRequest, storage_uri: str, took_s: float,
             timeline: ConditionTimeline) -> DeployResult:
     status = isvc.get("status") or {}
     predictor = (status.get("components") or {}).get("predictor") or {}
@@ -71,7 +70,7 @@ def _result(isvc: Obj, request: DeployRequest, storage_uri: str, started: float,
             "serving.kserve.io/deploymentMode"),
         runtime=runtime, protocol=request.protocol, storage_uri=storage_uri, ready=True, url=status.get("url"),
         address=(status.get("address") or {}).get("url"), latest_ready_revision=predictor.get("latestReadyRevision"),
-        duration_s=round(time.monotonic() - started, 3),
+        duration_s=round(took_s, 3),
         conditions=[{k: c.get(k) for k in ("type", "status", "reason", "message")} for c in status.get("conditions")
                     or []],
         timeline=timeline.entries)
@@ -150,7 +149,8 @@ def deploy(session: Session, request: DeployRequest, observer: Observer | None =
     diagnosis: UsageError (lint, exit 2), CheckFailed (refused or failed, exit 1), WaitTimeout (exit 4)."""
     settings, record = session.settings, session.require_record()
     observe = observer or (lambda *_: None)
-    started = time.monotonic()
+    clock = session.env.clock
+    started = clock()
     matrix = matrix or load_matrix()
     request.validate()
     with record.step("render", mode=request.mode, protocol=request.protocol, runtime=request.runtime,
@@ -167,18 +167,19 @@ def deploy(session: Session, request: DeployRequest, observer: Observer | None =
     if plan.kind != "uri":
         with record.step("storage", kind=plan.kind, storage_uri=plan.storage_uri) as obs:
             ensure_namespace(kube, settings.namespace)
-            obs.update(prepare_storage(kube, access, request, plan, settings.namespace, observe))
+            obs.update(prepare_storage(kube, access, request, plan, settings.namespace, observe, session.env.environ))
             observe("storage", "ready", plan.storage_uri)
     _apply_step(record, kube, isvc, observe)
     timeline = ConditionTimeline(observe)
     final = _wait_step(record, kube, request.name, settings.namespace, request.timeout, timeline)
-    return _result(final, request, plan.storage_uri, started, timeline)
+    return _result(final, request, plan.storage_uri, clock() - started, timeline)
 
 
 def undeploy(session: Session, name: str, timeout: float, observer: Observer | None = None) -> dict[str, Any]:
     """Delete the InferenceService kslab deployed (refusing one it did not) and wait until it is gone."""
     observe = observer or (lambda *_: None)
-    started = time.monotonic()
+    clock = session.env.clock
+    started = clock()
     namespace = session.settings.namespace
     kube = session.kube()
     existing = kube.find(R.INFERENCE_SERVICE, name, namespace)
@@ -194,4 +195,4 @@ def undeploy(session: Session, name: str, timeout: float, observer: Observer | N
     deleted = [f"InferenceService/{name}", *delete_storage_objects(kube, name, namespace)]
     observe("InferenceService", "ready", "deleted")
     return {"name": name, "namespace": namespace, "action": "deleted", "deleted": deleted,
-            "duration_s": round(time.monotonic() - started, 3)}
+            "duration_s": round(clock() - started, 3)}

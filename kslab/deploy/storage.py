@@ -9,8 +9,7 @@ redaction, apply manifests/storage/s3.yaml with the keys set after parsing.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,8 +51,9 @@ def plan_storage(request: DeployRequest, model: CatalogModel) -> StoragePlan:
     return StoragePlan("uri", request.storage_uri or model.storage_uri)
 
 
-def read_s3_credentials(options: S3Options) -> dict[str, str]:
-    """AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the file (KEY=VALUE or AWS ini lines) or the environment."""
+def read_s3_credentials(options: S3Options, environ: Mapping[str, str]) -> dict[str, str]:
+    """AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from the file (KEY=VALUE or AWS ini lines) or ``environ`` (the
+    session's Environment.environ)."""
     found: dict[str, str] = {}
     if options.credentials_file is not None:
         try:
@@ -65,7 +65,7 @@ def read_s3_credentials(options: S3Options) -> dict[str, str]:
             if sep and key.strip().upper() in _KEYS:
                 found[key.strip().upper()] = value.strip().strip("'\"")
     else:
-        found = {key: os.environ[key] for key in _KEYS if os.environ.get(key)}
+        found = {key: environ[key] for key in _KEYS if environ.get(key)}
     for value in found.values():
         register_secret(value)
     missing = [key for key in _KEYS if not found.get(key)]
@@ -118,12 +118,13 @@ def copy_model_to_pvc(kube: Kube, access: ClusterAccess, model_dir: Path, name: 
 
 
 def prepare_storage(kube: Kube, access: ClusterAccess, request: DeployRequest, plan: StoragePlan, namespace: str,
-                    observe: Observer) -> dict[str, Any]:
-    """Create what the storage URI needs in the cluster; the returned observations hold no secret."""
+                    observe: Observer, environ: Mapping[str, str]) -> dict[str, Any]:
+    """Create what the storage URI needs in the cluster; the returned observations hold no secret. ``environ``:
+    where s3 keys come from without --s3-credentials (the session's Environment.environ)."""
     if plan.kind == "pvc" and request.model_dir is not None:
         return copy_model_to_pvc(kube, access, request.model_dir, request.name, namespace, request.timeout, observe)
     if plan.kind == "s3" and request.s3 is not None:
-        credentials = read_s3_credentials(request.s3)
+        credentials = read_s3_credentials(request.s3, environ)
         for doc in s3_objects(plan, request.s3, credentials, request.name, namespace):
             kube.apply(R.SECRET if doc["kind"] == "Secret" else R.SERVICE_ACCOUNT, doc, namespace)
             observe("storage", "apply", f"{doc['kind']} {doc['metadata']['name']}")

@@ -6,14 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kslab.errors import CheckFailed, EnvironmentMissing, KslabError, UsageError
+from kslab.errors import CheckFailed, EnvironmentMissing, KslabError
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
 from kslab.kube.ownership import ensure_namespace
 from kslab.lab.cluster_facts import cluster_facts
 from kslab.models.cluster import ClusterAccess
 from kslab.models.stack import StackMatrix
-from kslab.providers.kind import GATEWAY_NODE_PORT
 from kslab.providers.preflight import Check, check_server_version, require_passing
 from kslab.providers.state import MANAGED_BY_LABEL
 from kslab.session import Session
@@ -36,19 +35,19 @@ class UpResult:
     checks: list[Check] = field(default_factory=list)
 
 
-def _expose_gateway_on_kind(kube: Kube) -> None:
-    """Make the gateway's http2 port NodePort 31080 so kind's port mapping (kind.ingress_host_port) reaches it."""
+def _expose_gateway(kube: Kube, node_port: int) -> None:
+    """Make the gateway's http2 port NodePort ``node_port`` so the provider's host port mapping reaches it (kind's
+    kind.ingress_host_port maps to 31080)."""
     service = kube.find(R.SERVICE, "istio-ingressgateway", "istio-system")
     if service is None:
         return
     ports = (service.get("spec") or {}).get("ports") or []
     index = next((i for i, p in enumerate(ports) if p.get("name") == "http2"), None)
-    if index is None or (service["spec"].get("type") == "NodePort" and ports[index].get("nodePort") ==
-                         GATEWAY_NODE_PORT):
+    if index is None or (service["spec"].get("type") == "NodePort" and ports[index].get("nodePort") == node_port):
         return
     kube.patch_json(R.SERVICE, "istio-ingressgateway", [
         {"op": "replace", "path": "/spec/type", "value": "NodePort"},
-        {"op": "add", "path": f"/spec/ports/{index}/nodePort", "value": GATEWAY_NODE_PORT},
+        {"op": "add", "path": f"/spec/ports/{index}/nodePort", "value": node_port},
     ], "istio-system")
 
 
@@ -65,19 +64,9 @@ def bring_up(session: Session, *, observer: Observer | None = None, on_check: Ca
         obs["checks"] = [c.to_dict() for c in checks]
         require_passing(checks)
     with record.step("cluster", provider=provider.provider, name=provider.name) as obs:
-        created = False
-        if provider.creates_clusters and not provider.exists():
-            observe("cluster", "create", f"{provider.provider} cluster {provider.name}")
-            access = provider.create(on_line=lambda line: observe("cluster", provider.provider, line))
-            created = True
-            observe("cluster", "created", f"{provider.provider} cluster {provider.name}")
-        elif provider.creates_clusters and not provider.created_by_kslab():
-            raise UsageError(f"a {provider.provider} cluster named {provider.name!r} exists but kslab did not "
-                             "create it", "use --provider existing with its kubeconfig/context, or another "
-                             "cluster_name")
-        else:
-            access = provider.access()
-            observe("cluster", "reuse", f"{provider.provider} cluster {provider.name}")
+        up = provider.up(on_line=lambda line: observe("cluster", provider.provider, line),
+                         on_event=lambda state, detail: observe("cluster", state, detail))
+        access, created = up.access, up.created
         obs.update(created=created, kubeconfig=access.kubeconfig, context=access.context)
     kube = provider.kube()
     with record.step("kubernetes-version") as obs:
@@ -105,8 +94,8 @@ def bring_up(session: Session, *, observer: Observer | None = None, on_check: Ca
                 f"{r.name} {r.installed_version} installed, {r.expected_version} wanted" for r in plans),
                 "kslab does not upgrade a running stack: 'kslab down' and 'kslab up' again, or choose the "
                 "installed KServe with --kserve-version")
-    if settings.provider == "kind" and settings.kind.ingress_host_port is not None:
-        _expose_gateway_on_kind(kube)
+    if provider.gateway_node_port is not None:
+        _expose_gateway(kube, provider.gateway_node_port)
     with record.step("lab-namespace", namespace=settings.namespace):
         ensure_namespace(kube, settings.namespace)
     nodes = provider.node_images()

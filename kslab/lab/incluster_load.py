@@ -53,7 +53,7 @@ def load_in_cluster(session: Session, name: str, *, protocol: str, body: bytes, 
                          f"use --protocol {protocols[0]}")
     url = cluster_url(isvc, protocol)
     chosen = image or settings.load.image or kslab_image_for(session, "load", on_status)
+    nodes = provider.node_images()  # kind/minikube: how a user loads an image onto the nodes; None elsewhere
     load = InClusterLoad(namespace=settings.namespace, model=name, url=url, body=body, plan=plan, image=chosen,
-                         provider=settings.provider, cluster=settings.cluster_name if settings.provider == "kind"
-                         else settings.minikube.profile)
+                         how_to_load=nodes.how_to_load if nodes is not None else None)
     return run_in_cluster(kube, load, on_status)

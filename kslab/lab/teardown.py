@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kslab.errors import UsageError
 from kslab.kube import resources as R
 from kslab.lab.cluster import kslab_namespaces
 from kslab.session import Session
@@ -39,11 +38,9 @@ def plan_teardown(session: Session, uninstall_stack: bool) -> TeardownPlan:
         return TeardownPlan()
     matrix = load_matrix()
     release = matrix.release(settings.kserve_version)
-    if provider.creates_clusters:
-        if provider.created_by_kslab():
-            return TeardownPlan(cluster=f"{provider.provider} cluster '{provider.name}'")
-        raise UsageError(f"kslab did not create a {provider.provider} cluster named '{provider.name}'; "
-                         "nothing deleted", "kslab only deletes clusters it created itself")
+    cluster = provider.teardown_target()  # kind/minikube: their cluster (UsageError if kslab did not create it)
+    if cluster is not None:
+        return TeardownPlan(cluster=cluster)
     access = provider.client_access()
     owned = kslab_namespaces(provider.kube())
     plan = TeardownPlan(namespaces=[settings.namespace] if settings.namespace in owned else [])
@@ -62,7 +59,7 @@ def plan_teardown(session: Session, uninstall_stack: bool) -> TeardownPlan:
 def run_teardown(session: Session, plan: TeardownPlan, on_line: Callable[[str], None] | None = None) -> None:
     provider = session.provider
     if plan.cluster:
-        provider.delete(on_line=on_line)
+        provider.down(on_line=on_line)
         return
     helm = Helm(provider.client_access())
     for name, namespace in plan.helm_releases:

@@ -61,8 +61,8 @@ class InClusterLoad:
     image: str
     startup_allowance_s: float = STARTUP_ALLOWANCE_S
     pod_check_s: float = POD_CHECK_S  # how often pods are checked for a start that cannot succeed
-    provider: str = "existing"  # where the cluster came from: it decides how to get an image onto its nodes
-    cluster: str = "kslab"  # kind cluster name / minikube profile
+    how_to_load: str | None = None  # the provider's command that loads IMAGE onto the nodes (NodeImages);
+    # None: the nodes pull from registries only (an existing cluster)
 
 
 def finished(job: Obj | None) -> bool:
@@ -124,14 +124,12 @@ def _wait(kube: Kube, load: InClusterLoad, name: str, uid: str, timeout: float,
         _check_pods_can_start(_pods(kube, load.namespace, uid), load)
 
 
-def image_fix(image: str, provider: str, cluster: str) -> str:
-    """How to get ``image`` onto the nodes of a ``provider`` cluster."""
-    if provider == "kind":
-        return (f"'kslab up' builds and loads kslab's images, or load it yourself: kind load docker-image {image} "
-                f"--name {cluster}; see docs/in-cluster-load.md")
-    if provider == "minikube":
-        return (f"'kslab up' builds and loads kslab's images, or load it yourself: minikube image load {image} "
-                f"-p {cluster}; see docs/in-cluster-load.md")
+def image_fix(image: str, how_to_load: str | None) -> str:
+    """How to get ``image`` onto the nodes: the provider's load command (``how_to_load`` with IMAGE in it), or
+    a registry when the nodes only pull."""
+    if how_to_load is not None:
+        return (f"'kslab up' builds and loads kslab's images, or load it yourself: "
+                f"{how_to_load.replace('IMAGE', image)}; see docs/in-cluster-load.md")
     return ("push the image to a registry the cluster can pull from and set load.image (or pass --image); "
             "see docs/in-cluster-load.md")
 
@@ -149,7 +147,7 @@ def _check_pods_can_start(pods: list[Obj], load: InClusterLoad) -> None:
                     reason = "ErrImagePull (then ImagePullBackOff)"
                 raise CheckFailed(f"load pod {meta['name']} cannot start: {reason} for image {image}: "
                                   f"{waiting.get('message') or 'no detail'}",
-                                  image_fix(image, load.provider, load.cluster))
+                                  image_fix(image, load.how_to_load))
 
 
 def _reporter(on_status: StatusSink | None) -> Callable[[Obj | None], None]:

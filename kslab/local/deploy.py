@@ -3,13 +3,16 @@
 What the local provider (kslab.providers.local) offers as ``provider.runtime``, for ``kslab deploy/undeploy``,
 ``kslab lab`` and every request sent to a locally served model:
 
-- ``deploy_local(settings, name, version="v1", record=None) -> LocalStatus`` builds the model if it is not
+Each takes ``state``: kslab's state dir (the session's Environment.state_dir), under which the runtimes and
+model builds live.
+
+- ``deploy_local(settings, name, version="v1", record=None, *, state) -> LocalStatus`` builds the model if it is not
   built yet, starts the runtime (or keeps the one already serving that build), waits for
   ``/v2/health/ready`` and returns the runtime's status. Steps go into ``record`` when one is given.
-- ``undeploy_local(settings, name) -> bool`` stops the runtime; False when nothing was running.
-- ``local_status(settings, name) -> LocalStatus | None`` what is running, read honestly from the process and
+- ``undeploy_local(settings, name, *, state) -> bool`` stops the runtime; False when nothing was running.
+- ``local_status(settings, name, *, state) -> LocalStatus | None`` what is running, read honestly from the process and
   its health endpoint (no Kubernetes conditions are invented).
-- ``local_endpoint(settings, name) -> Endpoint`` where ``kslab predict/smoke`` send requests.
+- ``local_endpoint(settings, name, *, state) -> Endpoint`` where ``kslab predict/smoke`` send requests.
 """
 
 from __future__ import annotations
@@ -62,12 +65,13 @@ def _status(deployment: runtime.LocalDeployment, action: str = "running") -> Loc
         log_file=deployment.log_file, action=action)
 
 
-def _ensure_build(name: str, version: str) -> BuildResult:
-    existing = find_build(models_dir() / name / version)
-    return existing if existing is not None else build_model(name, version)
+def _ensure_build(state: Path, name: str, version: str) -> BuildResult:
+    existing = find_build(models_dir(state) / name / version)
+    return existing if existing is not None else build_model(name, version, models_dir(state))
 
 
-def deploy_local(settings: Settings, name: str, version: str = "v1", record: RunRecord | None = None) -> LocalStatus:
+def deploy_local(settings: Settings, name: str, version: str = "v1", record: RunRecord | None = None, *,
+                 state: Path) -> LocalStatus:
     """Build ``name``/``version`` if needed and serve it on 127.0.0.1 with the KServe model server; wait Ready.
 
     Idempotent: a ready runtime already serving the same model file (same sha256) is kept ("unchanged"); one
@@ -76,46 +80,46 @@ def deploy_local(settings: Settings, name: str, version: str = "v1", record: Run
     """
     catalog_model(name).build(version)  # unknown model or version: UsageError before anything starts
     with step(record, "model-build", model=name, version=version) as obs:
-        build = _ensure_build(name, version)
+        build = _ensure_build(state, name, version)
         obs.update(model_dir=str(build.model_dir), sha256=build.sha256, accuracy=build.accuracy,
                    estimator=build.estimator, built=build.built)
-    current = runtime.status(name)
+    current = runtime.status(state, name)
     if current is not None and current.model_sha256 == build.sha256 and runtime.is_ready(current):
         with step(record, "local-runtime", model=name) as obs:
             obs.update(action="unchanged", pid=current.pid, port=current.port)
         return _status(current, "unchanged")
     action = "started"
     if current is not None:
-        runtime.stop(name)
+        runtime.stop(state, name)
         action = "replaced"
     with step(record, "local-runtime", model=name) as obs:
-        deployment = runtime.start(name, build.model_dir)
+        deployment = runtime.start(state, name, build.model_dir)
         obs.update(action=action, pid=deployment.pid, port=deployment.port, log_file=deployment.log_file)
     with step(record, "ready", model=name, timeout_s=settings.timeouts.deploy) as obs:
         try:
             waited = runtime.wait_ready(deployment, timeout_s=settings.timeouts.deploy)
         except BaseException:
-            runtime.stop(name)
+            runtime.stop(state, name)
             raise
         obs.update(waited_s=round(waited, 3), url=deployment.base_url)
     return _status(deployment, action)
 
 
-def undeploy_local(settings: Settings, name: str) -> bool:
+def undeploy_local(settings: Settings, name: str, *, state: Path) -> bool:
     """Stop the local runtime serving ``name``; True when one was running."""
-    return runtime.stop(name)
+    return runtime.stop(state, name)
 
 
-def local_status(settings: Settings, name: str) -> LocalStatus | None:
+def local_status(settings: Settings, name: str, *, state: Path) -> LocalStatus | None:
     """The runtime serving ``name`` (None when none is running; stale state is cleaned on the way)."""
-    deployment = runtime.status(name)
+    deployment = runtime.status(state, name)
     return _status(deployment) if deployment is not None else None
 
 
-def local_endpoint(settings: Settings, name: str) -> Endpoint:
+def local_endpoint(settings: Settings, name: str, *, state: Path) -> Endpoint:
     """Where the local runtime serving ``name`` answers; UsageError when it is not running."""
     catalog_model(name)
-    endpoint = runtime.endpoint(name)
+    endpoint = runtime.endpoint(state, name)
     if endpoint is None:
         raise UsageError(f"{name} is not deployed locally",
                          f"run 'kslab deploy {name} --provider local'")
@@ -123,22 +127,27 @@ def local_endpoint(settings: Settings, name: str) -> Endpoint:
 
 
 class LocalRuntime:
-    """The functions above bound to one settings object: what ``LocalProvider.runtime`` hands out."""
+    """The functions above bound to one settings object and state dir: what ``LocalProvider.runtime`` hands out."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, state: Path) -> None:
         self.settings = settings
+        self.state = state
 
     def deploy(self, name: str, version: str = "v1", record: RunRecord | None = None) -> LocalStatus:
-        return deploy_local(self.settings, name, version, record)
+        return deploy_local(self.settings, name, version, record, state=self.state)
 
     def undeploy(self, name: str) -> bool:
-        return undeploy_local(self.settings, name)
+        return undeploy_local(self.settings, name, state=self.state)
+
+    def undeploy_all(self) -> list[str]:
+        """Stop every local runtime under this state dir; the models that were being served."""
+        return runtime.stop_all(self.state)
 
     def status(self, name: str) -> LocalStatus | None:
-        return local_status(self.settings, name)
+        return local_status(self.settings, name, state=self.state)
 
     def endpoint(self, name: str) -> Endpoint:
-        return local_endpoint(self.settings, name)
+        return local_endpoint(self.settings, name, state=self.state)
 
 
 __all__ = ["LocalRuntime", "LocalStatus", "deploy_local", "local_endpoint", "local_status", "undeploy_local"]

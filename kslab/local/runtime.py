@@ -1,6 +1,7 @@
 """Start, watch and stop the local KServe model server (``python -m kslab.local.server``) for one model.
 
-One runtime per model name. Its state lives in ``<state dir>/local/<name>.json`` (pid, port, model dir,
+One runtime per model name. Its state lives in ``<state dir>/local/<name>.json`` (the state dir is the
+session's, Environment.state_dir, passed in as ``state``) (pid, port, model dir,
 started_at, log file) and its output in ``<state dir>/local/<name>.log``. The server runs in its own process
 group on 127.0.0.1, so ``stop`` can end it and anything it spawned. State whose process is gone (or whose pid
 now belongs to another program) is removed when it is read.
@@ -25,7 +26,6 @@ from kslab.errors import CheckFailed, UsageError, WaitTimeout
 from kslab.local import process
 from kslab.modelbuild.builder import MODEL_FILE, sha256_file
 from kslab.models.endpoint import Endpoint
-from kslab.paths import state_dir
 from kslab.util.atomic import write_json
 
 HOST = "127.0.0.1"
@@ -51,70 +51,78 @@ class LocalDeployment:
         return asdict(self) | {"url": self.base_url}
 
 
-def local_dir() -> Path:
-    return state_dir() / "local"
+def local_dir(state: Path) -> Path:
+    """Where the runtimes of kslab's state dir ``state`` keep their files."""
+    return state / "local"
 
 
-def _state_file(name: str) -> Path:
-    return local_dir() / f"{name}.json"
+def _state_file(state: Path, name: str) -> Path:
+    return local_dir(state) / f"{name}.json"
 
 
-def _port_file(name: str) -> Path:
-    return local_dir() / f"{name}.port"
+def _port_file(state: Path, name: str) -> Path:
+    return local_dir(state) / f"{name}.port"
 
 
-def log_file(name: str) -> Path:
-    return local_dir() / f"{name}.log"
+def log_file(state: Path, name: str) -> Path:
+    return local_dir(state) / f"{name}.log"
 
 
-def log_tail(name: str, lines: int = 12) -> str:
+def _state_of(deployment: LocalDeployment) -> Path:
+    """The state dir a deployment was started under (its log file lives in <state>/local/)."""
+    return Path(deployment.log_file).parent.parent
+
+
+def log_tail(state: Path, name: str, lines: int = 12) -> str:
     try:
-        text = log_file(name).read_text(encoding="utf-8", errors="replace")
+        text = log_file(state, name).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-def _forget(name: str) -> None:
-    _state_file(name).unlink(missing_ok=True)
-    _port_file(name).unlink(missing_ok=True)
+def _forget(state: Path, name: str) -> None:
+    _state_file(state, name).unlink(missing_ok=True)
+    _port_file(state, name).unlink(missing_ok=True)
 
 
-def _read_state(name: str) -> LocalDeployment | None:
+def _read_state(state: Path, name: str) -> LocalDeployment | None:
     try:
-        data = json.loads(_state_file(name).read_text(encoding="utf-8"))
+        data = json.loads(_state_file(state, name).read_text(encoding="utf-8"))
         return LocalDeployment(**{k: data[k] for k in LocalDeployment.__dataclass_fields__ if k in data})
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def status(name: str) -> LocalDeployment | None:
+def status(state: Path, name: str) -> LocalDeployment | None:
     """The running runtime for ``name``; a stale or unreadable state file is removed and None returned."""
-    deployment = _read_state(name)
+    deployment = _read_state(state, name)
     if deployment is not None and process.is_model_server(deployment.pid):
         return deployment
-    if _state_file(name).exists():
-        _forget(name)
+    if _state_file(state, name).exists():
+        _forget(state, name)
     return None
 
 
-def _failure_hint(name: str) -> str:
-    tail = log_tail(name)
-    where = f"full log: {log_file(name)}"
+def _failure_hint(state: Path, name: str) -> str:
+    tail = log_tail(state, name)
+    where = f"full log: {log_file(state, name)}"
     return f"last lines of the server log:\n{tail}\n{where}" if tail else where
 
 
 def _exited(deployment: LocalDeployment) -> CheckFailed:
     code = process.exit_code(deployment.pid)
-    _forget(deployment.name)
+    state = _state_of(deployment)
+    _forget(state, deployment.name)
     return CheckFailed(f"the local model server for {deployment.name} exited"
                        + (f" with code {code}" if code is not None else "") + " before it was ready",
-                       _failure_hint(deployment.name))
+                       _failure_hint(state, deployment.name))
 
 
 def _wait_port(deployment: LocalDeployment) -> int:
+    state = _state_of(deployment)
     deadline = time.monotonic() + PORT_FILE_TIMEOUT_S
-    port_file = _port_file(deployment.name)
+    port_file = _port_file(state, deployment.name)
     while time.monotonic() < deadline:
         try:
             return int(port_file.read_text().strip())
@@ -124,37 +132,40 @@ def _wait_port(deployment: LocalDeployment) -> int:
             raise _exited(deployment)
         time.sleep(0.02)
     process.terminate_group(deployment.pid)
-    _forget(deployment.name)
+    _forget(state, deployment.name)
     raise WaitTimeout(f"local model server for {deployment.name}: waited {PORT_FILE_TIMEOUT_S:g}s for it to bind "
-                      f"{HOST} (port file {port_file})", _failure_hint(deployment.name))
+                      f"{HOST} (port file {port_file})", _failure_hint(state, deployment.name))
 
 
-def start(name: str, model_dir: Path, port: int | None = None) -> LocalDeployment:
+def start(state: Path, name: str, model_dir: Path, port: int | None = None) -> LocalDeployment:
     """Spawn the model server for ``name`` serving ``model_dir``; returns once it has bound its port.
 
     ``port`` None picks a free port (the server binds port 0 and reports the one it got). Readiness is
     separate: call ``wait_ready``. UsageError when a runtime for ``name`` is already running.
     """
-    running = status(name)
+    running = status(state, name)
     if running is not None:
         raise UsageError(f"a local runtime for {name} is already running (pid {running.pid}, {running.base_url})",
                          f"stop it first: kslab undeploy {name} --provider local")
-    local_dir().mkdir(parents=True, exist_ok=True)
-    _forget(name)
+    local_dir(state).mkdir(parents=True, exist_ok=True)
+    _forget(state, name)
     argv = [sys.executable, "-m", process.SERVER_MODULE, "--name", name, "--model-dir", str(Path(model_dir)),
-            "--port", str(port or 0), "--port-file", str(_port_file(name))]
+            "--port", str(port or 0), "--port-file", str(_port_file(state, name))]
+    # The child is this Python running kslab.local.server: it needs this process's real environment (PATH,
+    # VIRTUAL_ENV, PYTHONPATH, ...), which it would inherit anyway; a session's Environment is kslab's view of
+    # it, not a replacement, so the child still gets os.environ.
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    with log_file(name).open("wb") as log:
+    with log_file(state, name).open("wb") as log:
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                                  start_new_session=True, close_fds=True)
     process.adopt(child)
     started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     model_file = Path(model_dir) / MODEL_FILE
-    deployment = LocalDeployment(name, child.pid, 0, str(Path(model_dir)), started_at, str(log_file(name)),
+    deployment = LocalDeployment(name, child.pid, 0, str(Path(model_dir)), started_at, str(log_file(state, name)),
                                  sha256_file(model_file) if model_file.is_file() else None)
-    write_json(_state_file(name), deployment.to_dict())  # written at once: a crash here still leaves the pid
+    write_json(_state_file(state, name), deployment.to_dict())  # written at once: a crash here still leaves the pid
     bound = dataclasses.replace(deployment, port=_wait_port(deployment))
-    write_json(_state_file(name), bound.to_dict())
+    write_json(_state_file(state, name), bound.to_dict())
     return bound
 
 
@@ -183,23 +194,29 @@ def wait_ready(deployment: LocalDeployment, timeout_s: float) -> float:
         if time.monotonic() - start_time >= timeout_s:
             raise WaitTimeout(f"local model server for {deployment.name}: waited {timeout_s:g}s for GET "
                               f"{deployment.base_url}{READY_PATH} to answer {{\"ready\": true}}",
-                              _failure_hint(deployment.name))
+                              _failure_hint(_state_of(deployment), deployment.name))
         time.sleep(0.05)
 
 
-def stop(name: str, grace_s: float = 10.0) -> bool:
+def stop(state: Path, name: str, grace_s: float = 10.0) -> bool:
     """SIGTERM the runtime's process group (SIGKILL after ``grace_s``) and remove its state; False if none ran."""
-    deployment = _read_state(name)
+    deployment = _read_state(state, name)
     running = deployment is not None and process.is_model_server(deployment.pid)
     if running:
         process.terminate_group(deployment.pid, grace_s)
-    _forget(name)
+    _forget(state, name)
     return running
 
 
-def endpoint(name: str) -> Endpoint | None:
+def stop_all(state: Path, grace_s: float = 10.0) -> list[str]:
+    """Stop every runtime with state under ``state``; the names of those that were running."""
+    names = sorted(path.stem for path in local_dir(state).glob("*.json"))
+    return [name for name in names if stop(state, name, grace_s)]
+
+
+def endpoint(state: Path, name: str) -> Endpoint | None:
     """The Endpoint of the running runtime for ``name`` (V1 and V2, no Host header), or None."""
-    deployment = status(name)
+    deployment = status(state, name)
     if deployment is None:
         return None
     return Endpoint(base_url=deployment.base_url, model_name=name, protocols=("v1", "v2"), via="local")

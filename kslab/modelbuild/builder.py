@@ -19,7 +19,6 @@ from typing import Any
 
 from kslab.errors import EnvironmentMissing, UsageError
 from kslab.models.catalog import BuildRecipe, CatalogModel, catalog_model
-from kslab.paths import state_dir
 from kslab.util.atomic import write_json
 
 MODEL_FILE = "model.joblib"
@@ -56,9 +55,9 @@ class BuildResult:
         return data
 
 
-def models_dir() -> Path:
-    """Default output directory: ``<state dir>/models``."""
-    return state_dir() / "models"
+def models_dir(state: Path) -> Path:
+    """Default output directory: ``<state dir>/models`` (``state``: the session's Environment.state_dir)."""
+    return state / "models"
 
 
 def sha256_file(path: Path) -> str:
@@ -111,7 +110,7 @@ def _dump_atomically(estimator: Any, target: Path) -> None:
         raise
 
 
-def build_model(name: str, version: str, out_dir: Path | None = None) -> BuildResult:
+def build_model(name: str, version: str, out_dir: Path) -> BuildResult:
     """Train ``name``'s ``version`` recipe, score it on a held-out split and write it to out/<name>/<version>/."""
     model = catalog_model(name)
     recipe = model.build(version)
@@ -125,7 +124,7 @@ def build_model(name: str, version: str, out_dir: Path | None = None) -> BuildRe
     estimator = _estimator(recipe)
     estimator.fit(x_train, y_train)
     accuracy = float(accuracy_score(y_test, estimator.predict(x_test)))
-    target = Path(out_dir or models_dir()) / name / version
+    target = Path(out_dir) / name / version
     target.mkdir(parents=True, exist_ok=True)
     _dump_atomically(estimator, target / MODEL_FILE)
     result = BuildResult(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 LineSink = Callable[[str], None]
+ClusterEventSink = Callable[[str, str], None]  # (state, detail): "create"/"created"/"reuse"/"delete", what
 
 
 @dataclass(frozen=True)
@@ -14,3 +15,11 @@ class ClusterAccess:
 
     kubeconfig: str | None
     context: str | None
+
+
+@dataclass(frozen=True)
+class ClusterUp:
+    """What Provider.up() left: how to reach the cluster, and whether kslab created it just now."""
+
+    access: ClusterAccess
+    created: bool

@@ -7,7 +7,6 @@ Run directories are never reused: a new run gets a new id.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import platform
 import secrets
 import time
@@ -45,8 +44,8 @@ class RunRecord:
             "result": "running",
             "settings": settings or {},
             "steps": [],
-            "environment": environment if environment is not None else
-            {"user": os.environ.get("USER", ""), "ci": bool(os.environ.get("CI"))},  # a Session passes its own
+            "environment": environment if environment is not None else {"user": "", "ci": False},  # a Session
+            # passes its Environment's facts; a record made without one claims none
         }
         self.flush()
 

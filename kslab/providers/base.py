@@ -2,8 +2,10 @@
 
 Services ask the provider instead of comparing its name: ``has_cluster`` (False for local), ``kube()`` (the one
 Kubernetes client of a session), ``endpoint(model)`` (where a model answers: the local runtime or a managed
-port-forward), ``preflight()`` (this machine's checks for the provider) and ``runtime`` (the local runtime as a
-deploy target; None on a cluster).
+port-forward), ``preflight()`` (this machine's checks for the provider), ``runtime`` (the local runtime as a
+deploy target; None on a cluster), ``up()``/``down()`` (bring the cluster up / take down what kslab created:
+kind/minikube create and delete their cluster, existing creates nothing and refuses to delete, local has no
+cluster to bring up and stops its model servers on down) and ``gateway_node_port``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Protocol
 
-from kslab.models.cluster import ClusterAccess, LineSink
+from kslab.models.cluster import ClusterAccess, ClusterEventSink, ClusterUp, LineSink
 
 if TYPE_CHECKING:
     from kslab.kube.client import Kube
@@ -30,6 +32,7 @@ class Provider(Protocol):
     creates_clusters: bool
     has_cluster: bool  # False: no Kubernetes at all (local); access() and kube() raise UsageError
     runtime: LocalRuntime | None  # the local runtime kslab deploys to instead of a cluster; None on a cluster
+    gateway_node_port: int | None  # the NodePort the gateway's http2 port must have (kind host port mapping)
 
     def exists(self) -> bool: ...
 
@@ -38,6 +41,12 @@ class Provider(Protocol):
     def delete(self, on_line: LineSink | None = None) -> None: ...
 
     def created_by_kslab(self) -> bool: ...
+
+    def up(self, on_line: LineSink | None = None, on_event: ClusterEventSink | None = None) -> ClusterUp: ...
+
+    def teardown_target(self) -> str | None: ...  # the cluster down() deletes ("kind cluster 'x'"), or None
+
+    def down(self, on_line: LineSink | None = None) -> None: ...
 
     def access(self) -> ClusterAccess: ...  # the provider's own kubeconfig/context
 

@@ -26,6 +26,7 @@ class ClusterProvider:
     settings: Settings
     has_cluster = True
     runtime: LocalRuntime | None = None
+    gateway_node_port: int | None = None  # kind with kind.ingress_host_port: the NodePort the host port maps to
     _kube: Kube | None = None
     _kube_lock = threading.Lock()
 

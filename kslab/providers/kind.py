@@ -51,12 +51,17 @@ def render_kind_config(settings: Settings, release: StackRelease, template: Path
 class KindProvider(CreatedClusterProvider):
     provider = "kind"
 
-    def __init__(self, settings: Settings, release: StackRelease, state: ProviderState | None = None,
+    def __init__(self, settings: Settings, release: StackRelease, state: ProviderState,
                  preload: tuple[str, ...] = ()) -> None:
         super().__init__(settings.cluster_name, f"kind-{settings.cluster_name}", state)
         self.settings = settings
         self.release = release
         self.preload = preload
+
+    @property
+    def gateway_node_port(self) -> int | None:
+        """The gateway's http2 NodePort that kind.ingress_host_port maps to on the host; None when unset."""
+        return GATEWAY_NODE_PORT if self.settings.kind.ingress_host_port is not None else None
 
     def exists(self) -> bool:
         result = run_tool("kind", ["get", "clusters"], timeout=60)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,15 @@ import yaml
 from kslab.util.atomic import write_text
 
 
-def default_kubeconfig_path() -> Path:
-    """Where kubectl writes: the first file of $KUBECONFIG, else ~/.kube/config."""
-    env = os.environ.get("KUBECONFIG", "")
+def default_kubeconfig_path(environ: Mapping[str, str]) -> Path:
+    """Where kubectl writes in ``environ`` (the session's Environment.environ): the first file of $KUBECONFIG,
+    else ~/.kube/config."""
+    env = environ.get("KUBECONFIG", "")
     first = next((p for p in env.split(os.pathsep) if p), None)
-    return Path(first).expanduser() if first else Path.home() / ".kube" / "config"
+    if first:
+        return Path(first).expanduser()
+    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
+    return home / ".kube" / "config"
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -24,9 +29,9 @@ def _load(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
-def merge_kubeconfig(source: Path, target: Path | None = None, make_current: bool = True) -> Path:
-    """Copy source's clusters, users and contexts into target, replacing same-named entries."""
-    target = target or default_kubeconfig_path()
+def merge_kubeconfig(source: Path, target: Path, make_current: bool = True) -> Path:
+    """Copy source's clusters, users and contexts into target (default_kubeconfig_path), replacing same-named
+    entries."""
     incoming, merged = _load(source), _load(target)
     for section in ("clusters", "users", "contexts"):
         names = {entry["name"] for entry in incoming.get(section) or []}

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from kslab.config.model import Settings
 from kslab.errors import UsageError
 from kslab.local.deploy import LocalRuntime
 from kslab.models.catalog import catalog_model
-from kslab.models.cluster import ClusterAccess, LineSink
+from kslab.models.cluster import ClusterAccess, ClusterEventSink, ClusterUp, LineSink
 from kslab.models.endpoint import Endpoint
 from kslab.providers.preflight import Check
 
@@ -29,10 +30,11 @@ class LocalProvider:
     name = "local runtime"
     creates_clusters = False
     has_cluster = False
+    gateway_node_port: int | None = None
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, state: Path) -> None:
         self.settings = settings
-        self._local = LocalRuntime(settings)
+        self._local = LocalRuntime(settings, state)
         self.runtime: LocalRuntime | None = self._local
 
     def _no_cluster(self, what: str) -> NoReturn:
@@ -49,6 +51,19 @@ class LocalProvider:
 
     def created_by_kslab(self) -> bool:
         return False
+
+    def up(self, on_line: LineSink | None = None, on_event: ClusterEventSink | None = None) -> ClusterUp:
+        """Nothing to start up front (a model's server starts when it is deployed), and no cluster to hand back."""
+        self._no_cluster("bringing up a cluster")
+
+    def teardown_target(self) -> str | None:
+        return None
+
+    def down(self, on_line: LineSink | None = None) -> None:
+        """Stop every local model server kslab started (under this state dir)."""
+        for name in self._local.undeploy_all():
+            if on_line is not None:
+                on_line(f"stopped the local runtime for {name}")
 
     def access(self) -> ClusterAccess:
         self._no_cluster("a kubeconfig")

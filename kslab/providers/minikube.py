@@ -18,7 +18,7 @@ from kslab.util.process import run_tool
 class MinikubeProvider(CreatedClusterProvider):
     provider = "minikube"
 
-    def __init__(self, settings: Settings, release: StackRelease, state: ProviderState | None = None) -> None:
+    def __init__(self, settings: Settings, release: StackRelease, state: ProviderState) -> None:
         super().__init__(settings.minikube.profile, settings.minikube.profile, state)
         self.settings = settings
         self.release = release

@@ -7,9 +7,9 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from kslab.errors import UsageError
 from kslab.kube.ownership import MANAGED_BY_LABEL  # noqa: F401  (re-exported for existing callers)
-from kslab.models.cluster import ClusterAccess
-from kslab.paths import state_dir
+from kslab.models.cluster import ClusterAccess, ClusterEventSink, ClusterUp, LineSink
 from kslab.providers.cluster import ClusterProvider
 from kslab.util.atomic import write_json
 
@@ -24,10 +24,11 @@ class CreatedCluster:
 
 
 class ProviderState:
-    """A small JSON file: clusters kslab created (keyed 'provider/name')."""
+    """A small JSON file under kslab's state dir (Environment.state_dir): clusters kslab created (keyed
+    'provider/name')."""
 
-    def __init__(self, root: Path | None = None) -> None:
-        self.root = root or state_dir()
+    def __init__(self, root: Path) -> None:
+        self.root = root
         self.path = self.root / "clusters.json"
 
     def kubeconfig_path(self, provider: str, name: str) -> Path:
@@ -65,10 +66,10 @@ class CreatedClusterProvider(ClusterProvider):
     provider = ""
     creates_clusters = True
 
-    def __init__(self, name: str, context: str, state: ProviderState | None = None) -> None:
+    def __init__(self, name: str, context: str, state: ProviderState) -> None:
         self.name = name
         self.context = context
-        self.state = state or ProviderState()
+        self.state = state
         self.kubeconfig = self.state.kubeconfig_path(self.provider, name)
 
     def created_by_kslab(self) -> bool:
@@ -82,3 +83,40 @@ class CreatedClusterProvider(ClusterProvider):
 
     def access(self) -> ClusterAccess:
         return ClusterAccess(str(self.kubeconfig), self.context)
+
+    def create(self, on_line: LineSink | None = None) -> ClusterAccess:
+        raise NotImplementedError
+
+    def delete(self, on_line: LineSink | None = None) -> None:
+        raise NotImplementedError
+
+    def exists(self) -> bool:
+        raise NotImplementedError
+
+    def up(self, on_line: LineSink | None = None, on_event: ClusterEventSink | None = None) -> ClusterUp:
+        """Create the cluster when it is missing, reuse one kslab created; UsageError for a same-named cluster
+        kslab did not create."""
+        event = on_event or (lambda *_: None)
+        what = f"{self.provider} cluster {self.name}"
+        if not self.exists():
+            event("create", what)
+            access = self.create(on_line=on_line)
+            event("created", what)
+            return ClusterUp(access, created=True)
+        if not self.created_by_kslab():
+            raise UsageError(f"a {self.provider} cluster named {self.name!r} exists but kslab did not create it",
+                             "use --provider existing with its kubeconfig/context, or another cluster_name")
+        event("reuse", what)
+        return ClusterUp(self.access(), created=False)
+
+    def teardown_target(self) -> str | None:
+        """The cluster ``down()`` deletes; UsageError when kslab did not create it."""
+        if self.created_by_kslab():
+            return f"{self.provider} cluster '{self.name}'"
+        raise UsageError(f"kslab did not create a {self.provider} cluster named '{self.name}'; nothing deleted",
+                         "kslab only deletes clusters it created itself")
+
+    def down(self, on_line: LineSink | None = None) -> None:
+        """Delete the cluster kslab created (UsageError for one it did not)."""
+        self.teardown_target()
+        self.delete(on_line=on_line)

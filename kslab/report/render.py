@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from kslab.errors import UsageError
@@ -27,9 +27,10 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
 
 
 def render_all(record_dir: Path, formats: tuple[str, ...] = tuple(FORMATS), out_dir: Path | None = None,
-               step_summary: bool = False) -> dict[str, Path]:
-    """Write each format beside run.json (or into ``out_dir``); with ``step_summary`` also append the Markdown
-    to $GITHUB_STEP_SUMMARY when that is set. Returns {format: path written}.
+               environ: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Write each format beside run.json (or into ``out_dir``); given ``environ`` (the session's
+    Environment.environ) also append the Markdown to the file its $GITHUB_STEP_SUMMARY names, when that is set.
+    Returns {format: path written}.
 
     The record itself is only read: an incomplete record (a killed run) renders with an INCOMPLETE banner.
     """
@@ -38,7 +39,8 @@ def render_all(record_dir: Path, formats: tuple[str, ...] = tuple(FORMATS), out_
     target = Path(out_dir) if out_dir is not None else Path(record_dir)
     written: dict[str, Path] = {}
     markdown: str | None = None
-    if "md" in formats or step_summary:
+    summary_file = (environ or {}).get(STEP_SUMMARY_ENV)
+    if "md" in formats or summary_file:
         from kslab.report.markdown import render_markdown
 
         markdown = render_markdown(run, summary)
@@ -54,8 +56,7 @@ def render_all(record_dir: Path, formats: tuple[str, ...] = tuple(FORMATS), out_
 
         plots, problems = all_plots(run)
         written["html"] = _write(target / FORMATS["html"], render_html(run, summary, plots, problems))
-    summary_file = os.environ.get(STEP_SUMMARY_ENV)
-    if step_summary and summary_file and markdown is not None:
+    if summary_file and markdown is not None:
         from kslab.report.markdown import append_step_summary
 
         if append_step_summary(Path(summary_file), markdown):

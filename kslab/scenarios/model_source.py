@@ -26,7 +26,8 @@ def model_uri(ctx: ScenarioContext, name: str, version: str, source: str, timeou
     uri = f"pvc://{PVC_NAME}/{path}"
     if uri in ctx.prepared:
         return uri
-    build = find_build(models_dir() / name / version) or build_model(name, version)
+    models = models_dir(ctx.session.state_dir)
+    build = find_build(models / name / version) or build_model(name, version, models)
     ctx.progress("model", "copy", f"{name} {version} ({build.estimator}) -> {uri}")
     from kslab.kube.ownership import ensure_namespace
 

@@ -58,6 +58,9 @@ def run_tool(tool: str, args: Sequence[str], *, timeout: float = 600, env: Mappi
     import sh
 
     path = require(tool)
+    # The tool (kind, minikube, helm, kubectl, docker) inherits this process's real environment, as any child
+    # would: PATH, HOME, DOCKER_HOST, proxies. The session's Environment is kslab's reading of that environment
+    # (what kslab itself decides from), not a sandbox for children, so this copy stays; ``env`` adds to it.
     full_env = dict(os.environ)
     if env:
         full_env.update(env)

@@ -34,11 +34,11 @@ def local_settings() -> Settings:
 @pytest.fixture(scope="session")
 def iris_runtime(session_state_dir: Path, local_settings: Settings) -> Iterator[LocalStatus]:
     """sklearn-iris v1 served by the real KServe model server, started once for the whole session."""
-    status = deploy_local(local_settings, MODEL, "v1")
+    status = deploy_local(local_settings, MODEL, "v1", state=session_state_dir)
     try:
         yield status
     finally:
-        undeploy_local(local_settings, MODEL)
+        undeploy_local(local_settings, MODEL, state=session_state_dir)
     assert pid_gone(status.pid), f"model server pid {status.pid} survived undeploy"
 
 

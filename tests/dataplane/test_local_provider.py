@@ -16,15 +16,21 @@ from kslab.inference.client import InferenceClient
 from kslab.local import runtime
 from kslab.providers.local import LocalProvider
 from kslab.providers.registry import make_provider
-from kslab.session import Session
+from kslab.session import Environment, Session
 from tests.dataplane.conftest import MODEL
 from tests.leak_guard import pid_gone
+
+
+def _state() -> Path:
+    """kslab's state dir as the CLI would find it (the test set $KSLAB_STATE_DIR)."""
+    return Environment.from_process().state_dir
+
 
 pytestmark = pytest.mark.usefixtures("isolated_state", "in_tmp_cwd")
 
 
 def test_the_registry_maps_local_to_a_provider_without_a_cluster():
-    provider = make_provider(Settings(provider="local"))
+    provider = make_provider(Settings(provider="local"), Environment.from_process())
     assert isinstance(provider, LocalProvider)
     assert (provider.has_cluster, provider.creates_clusters, provider.runtime is not None) == (False, False, True)
     assert provider.preflight() == [] and provider.node_images() is None
@@ -40,7 +46,7 @@ def test_the_registry_maps_local_to_a_provider_without_a_cluster():
 def test_cluster_only_flags_are_refused_before_anything_starts(capsys):
     assert run(["deploy", MODEL, "--provider", "local", "--storage", "pvc"]) == ExitCode.USAGE
     assert "--storage applies only to a cluster" in capsys.readouterr().err
-    assert runtime.status(MODEL) is None
+    assert runtime.status(_state(), MODEL) is None
 
 
 def test_deploy_dispatches_to_the_local_runtime_which_serves_the_chosen_version(capsys):
@@ -62,6 +68,6 @@ def test_deploy_dispatches_to_the_local_runtime_which_serves_the_chosen_version(
     finally:
         assert run(["-o", "json", "undeploy", MODEL, "--provider", "local"]) == ExitCode.OK
     assert json.loads(capsys.readouterr().out) == {"name": MODEL, "provider": "local", "action": "stopped"}
-    assert pid_gone(deployed["pid"]) and runtime.status(MODEL) is None
+    assert pid_gone(deployed["pid"]) and runtime.status(_state(), MODEL) is None
     assert run(["-o", "json", "undeploy", MODEL, "--provider", "local"]) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["action"] == "absent"

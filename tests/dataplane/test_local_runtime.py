@@ -12,12 +12,18 @@ from kslab.inference.client import InferenceClient
 from kslab.local import runtime
 from kslab.local.deploy import deploy_local, local_endpoint, local_status
 from kslab.models.catalog import catalog_model
+from kslab.session import Environment
 from tests.dataplane.conftest import MODEL
+
+
+def _state() -> Path:
+    """kslab's state dir as the CLI would find it (the test set $KSLAB_STATE_DIR)."""
+    return Environment.from_process().state_dir
 
 
 @pytest.fixture(scope="module")
 def client(iris_runtime, local_settings):
-    with InferenceClient(local_endpoint(local_settings, MODEL), timeout_s=10) as c:
+    with InferenceClient(local_endpoint(local_settings, MODEL, state=_state()), timeout_s=10) as c:
         yield c
 
 
@@ -106,7 +112,7 @@ def test_no_log_lines_per_successful_request(iris_runtime, client):
 
 
 def test_status_is_an_honest_local_runtime(iris_runtime, local_settings):
-    status = local_status(local_settings, MODEL)
+    status = local_status(local_settings, MODEL, state=_state())
     assert status is not None and status.kind == "local runtime" and status.ready
     meta = json.loads((Path(status.model_dir) / "metadata.json").read_text())
     assert (status.pid, status.port, status.model_sha256, status.version) == (
@@ -115,12 +121,12 @@ def test_status_is_an_honest_local_runtime(iris_runtime, local_settings):
 
 
 def test_deploy_again_keeps_the_running_server(iris_runtime, local_settings):
-    again = deploy_local(local_settings, MODEL, "v1")
+    again = deploy_local(local_settings, MODEL, "v1", state=_state())
     assert (again.action, again.pid, again.port) == ("unchanged", iris_runtime.pid, iris_runtime.port)
 
 
 def test_endpoint_is_local_v1_and_v2(iris_runtime, local_settings):
-    endpoint = local_endpoint(local_settings, MODEL)
+    endpoint = local_endpoint(local_settings, MODEL, state=_state())
     assert (endpoint.base_url, endpoint.via, endpoint.protocols, endpoint.headers()) == (
         iris_runtime.url, "local", ("v1", "v2"), {})
-    assert runtime.status(MODEL).pid == iris_runtime.pid
+    assert runtime.status(_state(), MODEL).pid == iris_runtime.pid

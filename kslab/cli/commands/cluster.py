@@ -45,7 +45,7 @@ def up(
 
     cli = current(ctx)
     settings = cli.override(provider=provider, mode=mode, kserve_version=kserve_version)
-    session = Session(settings, cli.env, provider=make_provider(settings, preload=tuple(preload or ())))
+    session = Session(settings, cli.env, provider=make_provider(settings, cli.env, preload=tuple(preload or ())))
     if not session.provider.has_cluster:
         raise UsageError("'kslab up' needs a cluster provider", "use --provider kind|minikube|existing")
     title = f"kslab up ({settings.provider}, KServe {settings.kserve_version}, {settings.mode} mode)"
@@ -57,9 +57,10 @@ def up(
     result, record = run_recorded(cli, session, "up", title, work)
     merged = None
     if merge_kubeconfig and result.access.kubeconfig:
+        from kslab.providers.kubeconfig import default_kubeconfig_path
         from kslab.providers.kubeconfig import merge_kubeconfig as merge
 
-        merged = str(merge(Path(result.access.kubeconfig)))
+        merged = str(merge(Path(result.access.kubeconfig), default_kubeconfig_path(session.env.environ)))
     summary = {
         "provider": result.provider, "cluster": result.cluster, "created": result.created_cluster,
         "kubeconfig": result.access.kubeconfig, "context": result.access.context,

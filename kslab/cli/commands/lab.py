@@ -65,7 +65,7 @@ def _report(cli: CliContext, record: RunRecord) -> None:
     from kslab.report.render import render_all
 
     try:
-        paths = render_all(record.dir, step_summary=True)  # appended only where $GITHUB_STEP_SUMMARY is set
+        paths = render_all(record.dir, environ=cli.env.environ)  # appended only where $GITHUB_STEP_SUMMARY is set
     except (KslabError, OSError, ValueError) as exc:
         cli.err.print(f"report: not rendered: {exc}", highlight=False, markup=False)
         return

@@ -31,8 +31,8 @@ def build(
     (test_size/random_state from manifests/models/catalog.yaml) and records the accuracy, sklearn version
     and the model file's sha256 in metadata.json.
     """
-    from kslab.modelbuild.builder import build_model
+    from kslab.modelbuild.builder import build_model, models_dir
 
     cli = current(ctx)
-    result = build_model(name, version, out)
+    result = build_model(name, version, out or models_dir(cli.env.state_dir))
     emit(cli, result.to_dict(), output, title=f"kslab model build {name} --version {version}")

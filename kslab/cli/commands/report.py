@@ -50,7 +50,7 @@ def _render(cli: CliContext, run_dir: Path, formats: str | None, out: Path | Non
     from kslab.report.render import parse_formats, render_all
 
     chosen = parse_formats(formats)
-    paths = render_all(run_dir, chosen, out, step_summary=True)  # appended only where $GITHUB_STEP_SUMMARY is set
+    paths = render_all(run_dir, chosen, out, cli.env.environ)  # appended only where $GITHUB_STEP_SUMMARY is set
     if (output or cli.settings.output) == "table":
         for kind, path in paths.items():
             print(f"{kind}: {path}")
