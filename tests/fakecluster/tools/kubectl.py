@@ -47,15 +47,17 @@ def find_verb(argv: list[str]) -> str | None:
     return None
 
 
-def parse_port_forward(argv: list[str]) -> tuple[dict[str, str], list[str]]:
-    """(flags, positionals) of a port-forward command line; the verb itself is dropped."""
+def parse_command(argv: list[str], value_flags: frozenset[str] | set[str] = frozenset()
+                  ) -> tuple[dict[str, str], list[str]]:
+    """(flags, positionals) of a kubectl command line whose verb takes ``value_flags``; the verb is dropped.
+    Short flags come back under their long names (namespace, server, container)."""
     flags: dict[str, str] = {}
     positionals: list[str] = []
     i = 0
     while i < len(argv):
         arg = argv[i]
         name, has_eq, inline = arg.partition("=")
-        if arg.startswith("-") and (name in GLOBAL_VALUE_FLAGS or name in PF_VALUE_FLAGS):
+        if arg.startswith("-") and (name in GLOBAL_VALUE_FLAGS or name in value_flags):
             value = inline if has_eq else (argv[i + 1] if i + 1 < len(argv) else "")
             flags[name.lstrip("-")] = value
             i += 1 if has_eq else 2
@@ -65,11 +67,14 @@ def parse_port_forward(argv: list[str]) -> tuple[dict[str, str], list[str]]:
         elif not arg.startswith("-"):
             positionals.append(arg)
         i += 1
-    if "n" in flags:
-        flags["namespace"] = flags.pop("n")
-    if "s" in flags:
-        flags["server"] = flags.pop("s")
+    for short, long in (("n", "namespace"), ("s", "server"), ("c", "container")):
+        if short in flags:
+            flags[long] = flags.pop(short)
     return flags, positionals[1:]
+
+
+def parse_port_forward(argv: list[str]) -> tuple[dict[str, str], list[str]]:
+    return parse_command(argv, PF_VALUE_FLAGS)
 
 
 class Resolver:

@@ -16,10 +16,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .common import Api, ApiFailure, KubeconfigError, resolve_context
+from .kubectl import USER_AGENT, parse_command
 
-USER_AGENT = "kubectl/v1.37.1 (linux/amd64) kubernetes/f78e722"
-_VALUE_FLAGS = {"-c": "container", "--container": "container", "-n": "namespace", "--namespace": "namespace",
-                "--kubeconfig": "kubeconfig", "--context": "context", "-s": "server", "--server": "server"}
+CP_VALUE_FLAGS = frozenset({"-c", "--container"})
 
 
 class CopyError(Exception):
@@ -28,23 +27,6 @@ class CopyError(Exception):
 
 def volume_dir(namespace: str, claim: str) -> Path:
     return Path(os.environ["FAKE_TOOLS_STATE"]) / "volumes" / namespace / claim
-
-
-def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
-    flags: dict[str, str] = {}
-    positionals: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        name, eq, inline = arg.partition("=")
-        if name in _VALUE_FLAGS:
-            flags[_VALUE_FLAGS[name]] = inline if eq else (argv[i + 1] if i + 1 < len(argv) else "")
-            i += 1 if eq else 2
-            continue
-        if arg != "cp" and not arg.startswith("-"):
-            positionals.append(arg)
-        i += 1
-    return flags, positionals
 
 
 def _target_dir(pod: dict[str, Any], container: str, path: str) -> Path:
@@ -65,7 +47,7 @@ def _target_dir(pod: dict[str, Any], container: str, path: str) -> Path:
 
 
 def copy(argv: list[str]) -> int:
-    flags, positionals = _parse(argv)
+    flags, positionals = parse_command(argv, CP_VALUE_FLAGS)
     if len(positionals) != 2 or ":" not in positionals[1]:
         raise CopyError("error: source and destination are required")
     source, remote = Path(positionals[0]), positionals[1]
