@@ -94,8 +94,9 @@ def test_the_art_stand_in_answers_iris_rows_as_upstream_does(tmp_path):
     """Pinned against kserve/kserve@v0.20.0:python/artexplainer/artserver/model.py (ARTModel.explain: instances[0]
     is the image, instances[1] its label; any attack failure re-raised as Exception("Failed to explain ...")) and
     kserve/kserve@v0.20.0:python/kserve/kserve/errors.py (generic_exception_handler: 500,
-    {"error": "<type> : <message>"}); SquareAttack.generate refuses x.ndim != 4
-    (Trusted-AI/adversarial-robustness-toolbox: art/attacks/evasion/square_attack.py)."""
+    {"error": "<type> : <message>"}). Which step inside the try fails first on iris rows (the classifier's first
+    predict or SquareAttack.generate refusing x.ndim != 4) depends on the image's ART and asyncio versions, so
+    only the wrapper and the status are pinned; the IndexError comes before the try and is exact."""
     args = ["tests.scenario_harness.art_explainer", "--model_name=sklearn-iris",
             "--predictor_host=sklearn-iris-predictor.kserve-test", "--http_port=8080", "--adversary_type=SquareAttack"]
     pid, url = spawn(args, tmp_path)
@@ -104,8 +105,7 @@ def test_the_art_stand_in_answers_iris_rows_as_upstream_does(tmp_path):
         one_row = post(url, "x", "/v1/models/sklearn-iris:explain", {"instances": IRIS[:1]})
     finally:
         process.terminate_group(pid, 5)
-    not_image = "Unrecognized input dimension. Attack can only be applied to image data."
-    assert two_rows[0] == 500 and json.loads(two_rows[1]) == {"error": f"Exception : Failed to explain {not_image}"}
+    assert two_rows[0] == 500 and json.loads(two_rows[1])["error"].startswith("Exception : Failed to explain ")
     assert one_row[0] == 500 and json.loads(one_row[1]) == {"error": "IndexError : list index out of range"}
 
 

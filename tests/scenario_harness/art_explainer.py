@@ -3,11 +3,14 @@
 Stands in for the ``spec.explainer.art`` container (image ``kserve/art-explainer``) so the harness behaves
 like upstream for what kslab sends it. Upstream (kserve/kserve@v0.20.0:python/artexplainer/artserver/
 model.py, ``ARTModel.explain``) reads ``instances[0]`` as an image and ``instances[1]`` as its label,
-wraps the input in ART's ``BlackBoxClassifierNeuralNetwork`` and runs ``SquareAttack``, which only takes
-4-D image batches (Trusted-AI/adversarial-robustness-toolbox: art/attacks/evasion/square_attack.py,
-``generate``: "Unrecognized input dimension. Attack can only be applied to image data."). Any failure in
-the attack is re-raised as ``Exception("Failed to explain ...")`` and kserve's generic exception handler
-answers it 500 with ``{"error": "Exception : Failed to explain ..."}``; fewer than two instances fail
+wraps the input in ART's ``BlackBoxClassifierNeuralNetwork``, first asks it for a prediction (its
+``_predict`` reshapes the rows and calls the predictor from inside the running event loop), then runs
+``SquareAttack``, which only takes 4-D image batches (Trusted-AI/adversarial-robustness-toolbox:
+art/attacks/evasion/square_attack.py). Which of these steps fails first on iris rows depends on the ART
+and asyncio versions in the image; every failure there is re-raised as ``Exception("Failed to explain
+...")``, and kserve's generic exception handler answers it 500 with ``{"error": "Exception : Failed to
+explain ..."}``. That wrapper and the status are what this stand-in reproduces (the reason it gives is
+SquareAttack's, one of the possible ones), and what tests may pin; fewer than two instances fail
 before that with ``IndexError`` (500, ``{"error": "IndexError : list index out of range"}``). Like the
 upstream server (``artserver/__main__.py``) it refuses to start with an adversary type other than
 SquareAttack.
