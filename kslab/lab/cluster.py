@@ -9,12 +9,11 @@ from typing import Any
 from kslab.errors import CheckFailed, EnvironmentMissing, KslabError
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
-from kslab.kube.ownership import ensure_namespace
+from kslab.kube.ownership import MANAGED_BY_LABEL, ensure_namespace
 from kslab.lab.cluster_facts import cluster_facts
 from kslab.models.cluster import ClusterAccess
 from kslab.models.stack import StackMatrix
 from kslab.providers.preflight import Check, check_server_version, require_passing
-from kslab.providers.state import MANAGED_BY_LABEL
 from kslab.session import Session
 from kslab.stack.components import load_components, placeholders
 from kslab.stack.helm import Helm
@@ -77,7 +76,8 @@ def bring_up(session: Session, *, observer: Observer | None = None, on_check: Ca
             raise EnvironmentMissing(f"preflight: {check.detail}", check.fix)
     record.set("cluster", {"provider": provider.provider, "name": provider.name, **cluster_facts(kube)})
     components = load_components(matrix, release, settings.mode)
-    installer = StackInstaller(kube, Helm(access), components, placeholders(matrix, release, settings.mode),
+    helm = Helm(provider.client_access())  # the cluster the kube client talks to (--kubeconfig/--context first)
+    installer = StackInstaller(kube, helm, components, placeholders(matrix, release, settings.mode),
                                timeout_s=settings.timeouts.install, observer=observe)
     with record.step("stack", kserve=release.kserve, mode=settings.mode) as obs:
         try:

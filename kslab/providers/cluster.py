@@ -27,8 +27,10 @@ class ClusterProvider:
     has_cluster = True
     runtime: LocalRuntime | None = None
     gateway_node_port: int | None = None  # kind with kind.ingress_host_port: the NodePort the host port maps to
-    _kube: Kube | None = None
-    _kube_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._kube: Kube | None = None
+        self._kube_lock = threading.Lock()  # one per provider: building a client never waits on another session's
 
     def access(self) -> ClusterAccess:
         raise NotImplementedError

@@ -14,6 +14,7 @@ class ExistingCluster(ClusterProvider):
     creates_clusters = False
 
     def __init__(self, settings: Settings) -> None:
+        super().__init__()
         self.settings = settings
         self.name = settings.context or "current-context"
 

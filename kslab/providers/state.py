@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kslab.errors import UsageError
-from kslab.kube.ownership import MANAGED_BY_LABEL  # noqa: F401  (re-exported for existing callers)
 from kslab.models.cluster import ClusterAccess, ClusterEventSink, ClusterUp, LineSink
 from kslab.providers.cluster import ClusterProvider
 from kslab.util.atomic import write_json
@@ -67,6 +66,7 @@ class CreatedClusterProvider(ClusterProvider):
     creates_clusters = True
 
     def __init__(self, name: str, context: str, state: ProviderState) -> None:
+        super().__init__()
         self.name = name
         self.context = context
         self.state = state
