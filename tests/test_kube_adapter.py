@@ -156,3 +156,13 @@ def test_wait_survives_410_gone(kube, cluster):
     assert condition_is(obj, "Ready")
     rereads = cluster.server.requests(method="GET", contains="/inferenceservices/sklearn-iris")
     assert len(rereads) >= 2, "the 410 should have made the wait re-read the object"
+
+
+def test_a_retrying_clone_shares_the_api_discovery(fake_cluster):
+    """doctor asks through kube.retrying(2) and then through the session's client: one discovery serves both."""
+    from kslab.kube.client import Kube
+
+    kube = Kube(str(fake_cluster.kubeconfig_path), None)
+    clone = kube.retrying(2)
+    assert clone.attempts == 2 and kube.attempts != 2
+    assert clone.dynamic is kube.dynamic

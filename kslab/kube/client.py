@@ -62,11 +62,11 @@ class Kube:
         self.attempts = attempts
         self.backoff = backoff
         self._api_client = client.ApiClient(configuration)
-        self._dynamic: Any = None
+        self._discovered: list[Any] = [None]  # the DynamicClient, in a cell that retrying() clones share
 
     # -- plumbing ----------------------------------------------------------------------------
     def retrying(self, attempts: int) -> Kube:
-        """The same client (same connection pool) with another number of attempts per call."""
+        """The same client (same connection pool, same API discovery) with another number of attempts per call."""
         clone = copy.copy(self)
         clone.attempts = attempts
         return clone
@@ -112,11 +112,12 @@ class Kube:
 
     @property
     def dynamic(self) -> Any:
-        if self._dynamic is None:
+        """The discovery-backed client, built on first use once per connection (clones included)."""
+        if self._discovered[0] is None:
             from kubernetes.dynamic import DynamicClient
 
-            self._dynamic = self.call("API discovery", DynamicClient, self._api_client)
-        return self._dynamic
+            self._discovered[0] = self.call("API discovery", DynamicClient, self._api_client)
+        return self._discovered[0]
 
     def resource(self, ref: ResourceRef) -> Any:
         from kubernetes.dynamic.exceptions import ResourceNotFoundError
