@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from kslab.explainer import IMAGE, IMAGE_REPOSITORY
 from kslab.explainer.reference import BACKGROUND, FEATURE_NAMES
 from kslab.explainer.shapley import attribute, coalition_rows, shapley_values
 from kslab.scenarios.requirements import template_scope
@@ -77,7 +76,7 @@ def test_the_wrong_number_of_predictions_is_an_error():
 
 
 def test_the_image_is_named_once_and_scenarios_see_it():
-    assert IMAGE.startswith(f"{IMAGE_REPOSITORY}:") and IMAGE_REPOSITORY == "kslab/explainer"
+    from kslab import __version__
     from kslab.config.model import Settings
 
-    assert template_scope(Settings())["explainer_image"] == IMAGE
+    assert template_scope(Settings())["explainer_image"] == f"kslab/explainer:{__version__}"

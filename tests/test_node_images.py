@@ -11,9 +11,9 @@ import pytest
 from kslab import __version__
 from kslab.cli.main import run
 from kslab.exitcodes import ExitCode
-from kslab.explainer import IMAGE as EXPLAINER_IMAGE
 from kslab.load.jobspec import DEFAULT_IMAGE
 from kslab.paths import manifests_dir
+from kslab.scenarios.requirements import explainer_image
 from kslab.stack.images import load_images
 from tests.up_support import lab_env_fixture  # noqa: F401  (fixture registration)
 
@@ -40,7 +40,7 @@ def test_the_catalog_names_kslab_s_images_and_the_release_s_runtime_images():
     assert load.dockerfile_path.is_file() and not load.tag.startswith("ghcr.io/")
     assert catalog.runtime_images("v0.20.0") == RUNTIME
     explainer = catalog.kslab_image("explainer")
-    assert explainer.tag == EXPLAINER_TAG == EXPLAINER_IMAGE  # what the explainer scenario deploys
+    assert explainer.tag == EXPLAINER_TAG == explainer_image()  # what the explainer scenario deploys
     assert explainer.dockerfile_path.is_file()
 
 

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from kslab.explainer import IMAGE
 from kslab.local import process
 from kslab.scenarios.observers.explain import top_features
+from kslab.scenarios.requirements import explainer_image
 from tests.fakecluster.controllers.common import find_condition
 from tests.fakecluster.resources import ISVCS, KSVCS, PODS, VIRTUAL_SERVICES
 from tests.scenario_harness.fixture import (  # noqa: F401
@@ -23,6 +23,8 @@ from tests.scenario_harness.runtimes import spawn
 from tests.scenario_harness.traffic import IRIS, post
 
 HOST = "sklearn-iris.kserve-test.example.com"
+
+IMAGE = explainer_image()
 
 
 @pytest.fixture

@@ -6,13 +6,6 @@ explainer: ``--model_name``, ``--predictor_host`` and ``--http_port`` (kserve/ks
 pkg/apis/serving/v1beta1/explainer.go). KServe's own ART explainer cannot explain tabular data
 (kserve/kserve@v0.20.0:python/artexplainer/artserver/model.py wants an image and a label).
 
-This package's ``__init__`` stays import-light (no kserve): the scenario engine reads the image name here.
+Its image (kslab/explainer:<kslab version>) is named in manifests/images.yaml, with the Dockerfile that
+builds it; the scenarios see the tag as the template name ``explainer_image``.
 """
-
-from __future__ import annotations
-
-from kslab import __version__
-
-# The one place the explainer image is named; images/kslab-explainer/Dockerfile builds it.
-IMAGE_REPOSITORY = "kslab/explainer"
-IMAGE = f"{IMAGE_REPOSITORY}:{__version__}"

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 from kslab.config.model import Settings
-from kslab.explainer import IMAGE as EXPLAINER_IMAGE
 from kslab.scenarios.schema import Requires
 
 _OPS = {">=": operator.ge, "<=": operator.le, "==": operator.eq, ">": operator.gt, "<": operator.lt}
@@ -50,4 +49,11 @@ def template_scope(settings: Settings) -> dict[str, Any]:
     rewrites = version_tuple(settings.kserve_version) >= (0, 17, 0)
     return {"namespace": settings.namespace, "mode": settings.mode, "kserve_version": settings.kserve_version,
             "provider": settings.provider, "standard_annotation": "Standard" if rewrites else "RawDeployment",
-            "explainer_image": EXPLAINER_IMAGE}
+            "explainer_image": explainer_image()}
+
+
+def explainer_image() -> str:
+    """The tag of kslab's explainer image, as manifests/images.yaml names it (and kslab up builds and loads it)."""
+    from kslab.stack.images import load_images
+
+    return load_images().kslab_image("explainer").tag

@@ -11,7 +11,7 @@ from typing import Any
 DEFAULT_ISVC = "sklearn-iris"
 # Always in the template scope. standard_annotation: what the deploymentMode annotation reads after creating
 # an InferenceService with RawDeployment (the 0.17+ webhook rewrites it to Standard).
-# explainer_image: kslab's explainer image (kslab.explainer.IMAGE).
+# explainer_image: kslab's explainer image (manifests/images.yaml).
 BUILTIN_NAMES = ("namespace", "mode", "kserve_version", "provider", "standard_annotation", "explainer_image")
 PHASES = ("main", "catch", "finally")
 # Short resource names a step may use (kslab.kube.resources refs; kslab/scenarios/resources.py maps them).

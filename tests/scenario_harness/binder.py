@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from kslab.explainer import IMAGE_REPOSITORY as KSLAB_EXPLAINER_REPOSITORY
+from kslab.stack.images import load_images
 from tests.fakecluster.controllers.kserve_predictor import STORAGE_URI_ANNOTATION
 from tests.fakecluster.errors import ApiError
 from tests.fakecluster.resources import PODS
@@ -24,6 +24,8 @@ from tests.fakecluster.resources import PODS
 from .forwarding import QueueProxy
 from .router import QUEUE_PORT, USER_PORT
 from .runtimes import ART_EXPLAINER, KSLAB_EXPLAINER, RuntimePool
+
+KSLAB_EXPLAINER_REPOSITORY = load_images().kslab_image("explainer").image  # kslab/explainer
 
 Obj = dict[str, Any]
 
