@@ -51,6 +51,8 @@ def copy(argv: list[str]) -> int:
     if len(positionals) != 2 or ":" not in positionals[1]:
         raise CopyError("error: source and destination are required")
     source, remote = Path(positionals[0]), positionals[1]
+    if not source.exists():  # kubectl looks at the local side before it asks the server
+        raise CopyError(f"error: {source} doesn't exist in local filesystem")
     pod_ref, _, path = remote.partition(":")
     namespace, _, pod_name = pod_ref.rpartition("/")
     try:
@@ -65,14 +67,12 @@ def copy(argv: list[str]) -> int:
         if exc.status == 404:
             raise CopyError(f'Error from server (NotFound): pods "{pod_name}" not found') from None
         raise CopyError(f"error: {exc.message}") from None
+    container = flags.get("container") or ((pod.get("spec") or {}).get("containers") or [{}])[0].get("name", "")
     phase = (pod.get("status") or {}).get("phase")
     if phase in ("Succeeded", "Failed"):
         raise CopyError(f"error: cannot exec into a container in a completed pod; current phase is {phase}")
     if phase != "Running":
-        raise CopyError(f'error: unable to upgrade connection: container not found ("{flags.get("container")}")')
-    if not source.exists():
-        raise CopyError(f"error: {source} doesn't exist in local filesystem")
-    container = flags.get("container") or ((pod.get("spec") or {}).get("containers") or [{}])[0].get("name", "")
+        raise CopyError(f'error: unable to upgrade connection: container not found ("{container}")')
     destination = _target_dir(pod, container, path)
     destination.parent.mkdir(parents=True, exist_ok=True)
     if source.is_dir():
