@@ -20,16 +20,14 @@ def require_model_uri(settings: Settings, uri: str, name: str, observe: Observer
     key = (uri, settings.storage.gcs_api)
     check = _CHECKED.get(key)
     if check is None:
-        check = check_public_uri(uri, settings.storage.gcs_api)
-        if check.result != UNKNOWN:
-            _CHECKED[key] = check
+        check = _CHECKED[key] = check_public_uri(uri, settings.storage.gcs_api)  # unknown too: ask once a command
     if check.result == MISSING:
         say("model-uri", "failed", f"{uri}: {check.detail}")
         raise CheckFailed(f"the model {uri} does not exist ({check.detail}); the storage-initializer would fail "
                           "to fetch it",
                           f"use a model kslab builds and copies into a PVC: 'kslab model build {name}' then "
-                          f"'kslab deploy {name} --storage pvc --model-dir DIR' (scenarios: --set model_source=pvc), "
-                          "or pass --storage-uri of a model that exists")
+                          f"'kslab deploy {name} --storage pvc --model-dir DIR' (the canary scenarios: "
+                          "--set model_source=pvc), or pass --storage-uri of a model that exists")
     if check.result == UNKNOWN:
         say("model-uri", "skip", f"could not check {uri} from this machine ({check.detail}); the cluster must "
                                  "reach it")

@@ -24,7 +24,7 @@ from typing import Any
 from kslab.config.model import Settings
 from kslab.errors import UsageError
 from kslab.local import runtime
-from kslab.modelbuild.builder import BuildResult, build_model, find_build, models_dir
+from kslab.modelbuild.builder import ensure_build, find_build
 from kslab.models.catalog import catalog_model
 from kslab.models.endpoint import Endpoint
 from kslab.models.run_record import RunRecord
@@ -65,11 +65,6 @@ def _status(deployment: runtime.LocalDeployment, action: str = "running") -> Loc
         log_file=deployment.log_file, action=action)
 
 
-def _ensure_build(state: Path, name: str, version: str) -> BuildResult:
-    existing = find_build(models_dir(state) / name / version)
-    return existing if existing is not None else build_model(name, version, models_dir(state))
-
-
 def deploy_local(settings: Settings, name: str, version: str = "v1", record: RunRecord | None = None, *,
                  state: Path) -> LocalStatus:
     """Build ``name``/``version`` if needed and serve it on 127.0.0.1 with the KServe model server; wait Ready.
@@ -80,7 +75,7 @@ def deploy_local(settings: Settings, name: str, version: str = "v1", record: Run
     """
     catalog_model(name).build(version)  # unknown model or version: UsageError before anything starts
     with step(record, "model-build", model=name, version=version) as obs:
-        build = _ensure_build(state, name, version)
+        build = ensure_build(state, name, version)
         obs.update(model_dir=str(build.model_dir), sha256=build.sha256, accuracy=build.accuracy,
                    estimator=build.estimator, built=build.built)
     current = runtime.status(state, name)

@@ -140,6 +140,11 @@ def build_model(name: str, version: str, out_dir: Path) -> BuildResult:
     return result
 
 
+def ensure_build(state: Path, name: str, version: str) -> BuildResult:
+    """``name``/``version`` under the state dir's models: an intact earlier build, else a new one."""
+    return find_build(models_dir(state) / name / version) or build_model(name, version, models_dir(state))
+
+
 def find_build(model_dir: Path) -> BuildResult | None:
     """An earlier build in ``model_dir`` whose model.joblib still matches its recorded sha256, else None."""
     meta_path, model_path = model_dir / METADATA_FILE, model_dir / MODEL_FILE

@@ -53,7 +53,7 @@ class ScenarioContext:
     stop: threading.Event = field(default_factory=threading.Event)
     cleanups: list[Cleanup] = field(default_factory=list)
     background: dict[str, Any] = field(default_factory=dict)  # step name -> running background job
-    prepared: dict[str, Any] = field(default_factory=dict)  # what a step made once per run (PVC models)
+    prepared: set[str] = field(default_factory=set)  # what a step made once per run (PVC model URIs)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property

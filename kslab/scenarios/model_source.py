@@ -12,28 +12,25 @@ from __future__ import annotations
 from kslab.models.catalog import catalog_model
 from kslab.scenarios.context import ScenarioContext
 
-SOURCES = ("catalog", "pvc")
-
 
 def model_uri(ctx: ScenarioContext, name: str, version: str, source: str, timeout: float) -> str:
     """The storageUri for ``name``'s model ``version`` from ``source`` (copying it into the PVC if needed)."""
     if source == "catalog":
         return catalog_model(name).storage_uri_of(version)
     from kslab.deploy.storage import PVC_NAME, copy_model_to_pvc
-    from kslab.modelbuild.builder import build_model, find_build, models_dir
+    from kslab.modelbuild.builder import ensure_build
 
     path = f"{name}-{version}"
     uri = f"pvc://{PVC_NAME}/{path}"
     if uri in ctx.prepared:
         return uri
-    models = models_dir(ctx.session.state_dir)
-    build = find_build(models / name / version) or build_model(name, version, models)
+    build = ensure_build(ctx.session.state_dir, name, version)
     ctx.progress("model", "copy", f"{name} {version} ({build.estimator}) -> {uri}")
     from kslab.kube.ownership import ensure_namespace
 
     kube = ctx.kube()
     ensure_namespace(kube, ctx.namespace)
-    copied = copy_model_to_pvc(kube, ctx.access(), build.model_dir, path, ctx.namespace, timeout,
-                               lambda _step, state, detail: ctx.progress("model", state, detail))
-    ctx.prepared[uri] = {**copied, "version": version, "sha256": build.sha256}
+    copy_model_to_pvc(kube, ctx.access(), build.model_dir, path, ctx.namespace, timeout,
+                      lambda _step, state, detail: ctx.progress("model", state, detail))
+    ctx.prepared.add(uri)
     return uri
