@@ -21,7 +21,7 @@ from kslab.inference.client import PREDICT_OPERATIONS, InferenceClient
 from kslab.inference.results import CallResult
 from kslab.models.catalog import CatalogModel
 from kslab.models.endpoint import Endpoint
-from kslab.models.entries import SmokeCheck
+from kslab.models.entries import SMOKE_PREFIX, SmokeCheck
 from kslab.models.run_record import RunRecord
 from kslab.models.steps import step
 
@@ -134,7 +134,7 @@ def run_checks(client: InferenceClient, model: CatalogModel, *, record: RunRecor
     """Run every planned check (a failing or unreachable one never stops the rest); each is a run-record step."""
     report = SmokeReport(model.name, client.endpoint.describe())
     for planned in plan_checks(client, model, batch_size):
-        with step(record, f"smoke: {planned.name}") as observations:
+        with step(record, f"{SMOKE_PREFIX}{planned.name}") as observations:
             try:
                 check = planned.run()
             except KslabError as exc:  # unreachable or timed out: this check fails, the others still run

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kslab.config.model import Settings
 from kslab.load.recipe import Progress
+from kslab.models.entries.steps import LOAD_STEP
 from kslab.models.run_record import RunRecord
 from kslab.session import Session
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def load_model(session: Session, name: str, plan: Any, record: RunRecord, *, protocol: str = "v1",
-               progress: Progress | None = None, step: str = "load") -> dict[str, Any]:
+               progress: Progress | None = None, step: str = LOAD_STEP) -> dict[str, Any]:
     """Drive ``plan`` (a kslab.load.plan.LoadPlan) at model ``name``; the result is also the step's observations."""
     from kslab.load import recipe
 

@@ -148,9 +148,10 @@ def _recorded(cli: CliContext, session: Session, name: str, plan: Any, output: s
     """Run ``drive`` as the run record's ``load`` step, then print the result like every load run."""
     from kslab.cli.recording import announce
     from kslab.load.recipe import record_load
+    from kslab.models.entries.steps import LOAD_STEP
 
     with session.recorded("load", on_start=lambda started: announce(cli, started)) as record:
-        result = record_load(record, "load", drive, model=name, plan=plan.to_dict(), **inputs)
+        result = record_load(record, LOAD_STEP, drive, model=name, plan=plan.to_dict(), **inputs)
         if result["interrupted"]:
             record.finish("interrupted")
     _emit(cli, name, result | {"run_record": str(record.path)}, output)

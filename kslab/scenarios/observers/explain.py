@@ -27,6 +27,7 @@ EXCERPT_CHARS = 400
 
 def observe_explain(ctx: ScenarioContext, options: dict[str, Any]) -> dict[str, Any]:
     rows = instances(options)
+    expected_top = _expected_top(options)  # a malformed with: fails before any request is sent
     timeout = seconds(options, "timeout", float(ctx.settings.timeouts.request))
     with endpoint(ctx) as target, InferenceClient(target, timeout_s=timeout) as client:
         ctx.mark("explain: request sent")
@@ -34,7 +35,7 @@ def observe_explain(ctx: ScenarioContext, options: dict[str, Any]) -> dict[str, 
                              json_body=payloads.v1_body(rows))
     text = result.text if isinstance(result.text, str) else json.dumps(result.body)
     explanation = result.body if result.ok else None
-    top, problems = top_features(explanation, _expected_top(options))
+    top, problems = top_features(explanation, expected_top)
     return {"status": result.status_code, "ok": result.ok, "latency_ms": round(result.latency_ms, 3),
             "body_excerpt": text[:EXCERPT_CHARS], "explanation": explanation, "error": result.error,
             "url": result.url, "top_features": top, "top_ok": not problems, "top_problems": "; ".join(problems)}
