@@ -32,7 +32,7 @@ def test_memory_bytes_pins_the_forms_in_specs(text, size):
     assert memory_bytes(text) == size
 
 
-@pytest.mark.parametrize("text", ["abc", "1Gb", "1.2.3", "Mi", "1ki", "NaN", "Infinity", "-Inf"])
+@pytest.mark.parametrize("text", ["abc", "1Gb", "1.2.3", "Mi", "1ki", "NaN", "Infinity", "-Inf", "1_000"])
 def test_malformed_quantities_raise_value_error_naming_them(text):
     with pytest.raises(ValueError, match=f"not a Kubernetes quantity: '{text}'"):
         parse_quantity(text)
