@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from kslab.config.model import Settings
 from kslab.exitcodes import ExitCode
-from kslab.session import Environment
 from tests.deploy_support import MISSING_URI, NAME, NS, kslab, lab_fixture  # noqa: F401
 from tests.fakecluster.resources import ENDPOINTS
 from tests.portforward_support import running_pod
-
-
-def _state() -> Path:
-    """kslab's state dir as the CLI would find it (the test set $KSLAB_STATE_DIR)."""
-    return Environment.from_process().state_dir
+from tests.state_support import cli_state_dir as _state
 
 
 def doctor(lab, capsys):

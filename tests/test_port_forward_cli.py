@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -29,13 +28,9 @@ from tests.portforward_support import (
     request,
     running_pod,
 )
+from tests.state_support import cli_state_dir as _state
 
 HOST = "sklearn-iris.kserve-test.example.com"
-
-
-def _state() -> Path:
-    """kslab's state dir as the CLI would find it (the test set $KSLAB_STATE_DIR)."""
-    return Environment.from_process().state_dir
 
 
 def _curl_request(curl: str) -> tuple[str, dict[str, str], bytes]:

@@ -23,15 +23,9 @@ from kslab.local import runtime
 from kslab.local.deploy import deploy_local, local_endpoint, local_status, undeploy_local
 from kslab.modelbuild.builder import build_model, models_dir
 from kslab.models.run_record import RunRecord
-from kslab.session import Environment
 from tests.dataplane.conftest import MODEL
 from tests.leak_guard import pid_gone
-
-
-def _state() -> Path:
-    """kslab's state dir as the CLI would find it (the test set $KSLAB_STATE_DIR)."""
-    return Environment.from_process().state_dir
-
+from tests.state_support import cli_state_dir as _state
 
 pytestmark = pytest.mark.usefixtures("isolated_state")
 SETTINGS = Settings(provider="local")

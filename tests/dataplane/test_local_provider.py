@@ -19,12 +19,7 @@ from kslab.providers.registry import make_provider
 from kslab.session import Environment, Session
 from tests.dataplane.conftest import MODEL
 from tests.leak_guard import pid_gone
-
-
-def _state() -> Path:
-    """kslab's state dir as the CLI would find it (the test set $KSLAB_STATE_DIR)."""
-    return Environment.from_process().state_dir
-
+from tests.state_support import cli_state_dir as _state
 
 pytestmark = pytest.mark.usefixtures("isolated_state", "in_tmp_cwd")
 

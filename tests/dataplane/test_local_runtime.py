@@ -12,13 +12,8 @@ from kslab.inference.client import InferenceClient
 from kslab.local import runtime
 from kslab.local.deploy import deploy_local, local_endpoint, local_status
 from kslab.models.catalog import catalog_model
-from kslab.session import Environment
 from tests.dataplane.conftest import MODEL
-
-
-def _state() -> Path:
-    """kslab's state dir as the CLI would find it (the test set $KSLAB_STATE_DIR)."""
-    return Environment.from_process().state_dir
+from tests.state_support import cli_state_dir as _state
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,14 @@ from typing import Any
 Node = dict[str, Any]
 Version = tuple[int, int, int]
 
+
+def parse_version(text: str) -> Version:
+    """'v0.15.1' / '0.20' -> (0, 15, 1)."""
+    parts = [int("".join(ch for ch in p if ch.isdigit()) or 0) for p in text.lstrip("v").split(".")[:3]]
+    while len(parts) < 3:
+        parts.append(0)
+    return parts[0], parts[1], parts[2]
+
 STR: Node = {"type": "string"}
 INT: Node = {"type": "integer"}
 BOOL: Node = {"type": "boolean"}

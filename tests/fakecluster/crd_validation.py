@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .admission import phase
-from .crd_schemas import SCHEMAS, Node, Version
+from .crd_schemas import SCHEMAS, Node, parse_version
 from .errors import ApiError
 from .resources import ResourceType
 
@@ -39,12 +39,6 @@ class Cause:
     reason: str  # FieldValueRequired | FieldValueNotSupported | FieldValueInvalid | FieldValueTypeInvalid
     message: str
     field: str
-
-
-def parse_version(text: str) -> Version:
-    """'v0.15.1' / '0.20' -> (0, 15, 1)."""
-    numbers = [int(n) for n in re.findall(r"\d+", text)[:3]]
-    return numbers[0] if numbers else 0, numbers[1] if len(numbers) > 1 else 0, numbers[2] if len(numbers) > 2 else 0
 
 
 def json_type(value: Any) -> str:

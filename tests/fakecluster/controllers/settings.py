@@ -10,13 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-
-def parse_version(text: str) -> tuple[int, int, int]:
-    """'v0.15.1' / '0.20' -> (0, 15, 1)."""
-    parts = [int("".join(ch for ch in p if ch.isdigit()) or 0) for p in text.lstrip("v").split(".")[:3]]
-    while len(parts) < 3:
-        parts.append(0)
-    return parts[0], parts[1], parts[2]
+from ..crd_schemas import parse_version
 
 
 @dataclass
