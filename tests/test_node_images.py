@@ -55,6 +55,7 @@ def test_up_on_kind_builds_and_loads_kslab_images_and_preloads_runtime_images(la
     assert loads == [["load", "docker-image", image, "--name", "kslab"]
                      for image in [LOAD_TAG, EXPLAINER_TAG, *RUNTIME]]
     assert [a for a in lab_env.calls("docker") if a[0] == "pull"] == [["pull", image] for image in RUNTIME]
+    assert len([a for a in lab_env.calls("docker") if a[0] == "exec"]) == 1  # the node is listed once, not per image
     for image in RUNTIME:
         assert f"{image}: pulling" in captured.err and f"{image}: loading onto the node" in captured.err
     step = images_step(tmp_path)

@@ -66,7 +66,26 @@ def _tags(listing: str) -> set[str]:
     return {normalize(tag) for tag in listing.split() if tag and not tag.startswith("<")}
 
 
-class KindImages:
+class _ListedOnce:
+    """The node's images are listed on the first question and remembered (plus what ``load`` puts there), so a
+    run that asks about several images spawns one listing, not one per image."""
+
+    _have: set[str] | None = None
+
+    def _list(self) -> set[str]:
+        raise NotImplementedError
+
+    def on_node(self, image: str) -> bool:
+        if self._have is None:
+            self._have = self._list()
+        return normalize(image) in self._have
+
+    def _loaded(self, image: str) -> None:
+        if self._have is not None:
+            self._have.add(normalize(image))
+
+
+class KindImages(_ListedOnce):
     def __init__(self, cluster: str, timeout: float) -> None:
         self.cluster = cluster
         self.timeout = timeout
@@ -80,16 +99,15 @@ class KindImages:
                               "is it running? 'kslab up' creates it")
         return nodes[0]
 
-    def on_node(self, image: str) -> bool:
+    def _list(self) -> set[str]:
         result = _docker(["exec", self._node(), "crictl", "images", "-o", "json"], 60)
         if not result.ok:
-            return False
+            return set()
         try:
             listed = json.loads(result.stdout or "{}").get("images") or []
         except ValueError:
-            return False
-        have = {normalize(tag) for item in listed for tag in item.get("repoTags") or []}
-        return normalize(image) in have
+            return set()
+        return {normalize(tag) for item in listed for tag in item.get("repoTags") or []}
 
     def load(self, image: str, on_line: LineSink | None = None) -> None:
         result = run_tool("kind", ["load", "docker-image", image, "--name", self.cluster], timeout=self.timeout,
@@ -97,18 +115,19 @@ class KindImages:
         if not result.ok:
             raise CheckFailed(f"kind load docker-image {image} failed: {result.last_error_line()}",
                               f"is it in the local Docker? docker image inspect {image}")
+        self._loaded(image)
 
 
-class MinikubeImages:
+class MinikubeImages(_ListedOnce):
     def __init__(self, profile: str, timeout: float, env: Mapping[str, str] | None = None) -> None:
         self.profile = profile
         self.timeout = timeout
         self.env = dict(env or {})
         self.how_to_load = f"minikube image load IMAGE -p {profile}"
 
-    def on_node(self, image: str) -> bool:
+    def _list(self) -> set[str]:
         result = run_tool("minikube", ["image", "ls", "-p", self.profile], timeout=120, env=self.env)
-        return result.ok and normalize(image) in _tags(result.stdout)
+        return _tags(result.stdout) if result.ok else set()
 
     def load(self, image: str, on_line: LineSink | None = None) -> None:
         result = run_tool("minikube", ["image", "load", image, "-p", self.profile], timeout=self.timeout,
@@ -116,3 +135,4 @@ class MinikubeImages:
         if not result.ok:
             raise CheckFailed(f"minikube image load {image} failed: {result.last_error_line()}",
                               f"is it in the local Docker? docker image inspect {image}")
+        self._loaded(image)
