@@ -178,6 +178,7 @@ def test_ctrl_c_mid_scenario_runs_finally_and_cleanup_then_reraises(tmp_path: Pa
     entry = stored["scenarios"][0]
     assert entry["verdict"] == "interrupted" and entry["reason"] == "interrupted by the user (Ctrl-C)"
     assert entry["steps"][1]["error"] == "interrupted by the user"
+    assert entry["steps"][1]["result"] == "interrupted"  # as the run record's own steps say it, never "failed"
     assert stored["steps"][0]["result"] == "interrupted"
     assert recorder.contexts[0].stop.is_set()
 

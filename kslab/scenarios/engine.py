@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kslab.errors import KslabError
+from kslab.models.entries import ScenarioStep
 from kslab.scenarios.context import ScenarioContext, StepCall, StepFailed, now_iso
 from kslab.scenarios.requirements import template_scope, unmet
 from kslab.scenarios.schema import Scenario, Step
@@ -62,6 +63,16 @@ def new_entry(scenario: Scenario, params: dict[str, Any]) -> dict[str, Any]:
             "timelines": {}, "events": [], "load": [], "diagnosis": None, "cleanups": []}
 
 
+@dataclass
+class _Outcome:
+    """How a step ended, filled in as it runs (the typed ScenarioStep is written from it)."""
+
+    result: str = "failed"
+    inputs: dict[str, Any] = field(default_factory=dict)
+    observations: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
 class Runner:
     def __init__(self, ctx: ScenarioContext, scenario: Scenario, hooks: Hooks) -> None:
         self.ctx, self.scenario, self.hooks = ctx, scenario, hooks
@@ -73,57 +84,65 @@ class Runner:
         return {**template_scope(self.ctx.settings), **self.ctx.params, "saved": self.ctx.saved}
 
     def step(self, step: Step) -> bool:
+        """Run one step into its typed entry (written running first, then as it ended); False if it failed."""
         ctx = self.ctx
-        entry: dict[str, Any] = {"name": step.name, "action": step.action, "phase": step.phase, "result": "running",
-                                 "started_at": now_iso(), "t_s": ctx.elapsed(), "duration_s": None, "inputs": {},
-                                 "observations": {}, "error": None}
-        ctx.result["steps"].append(entry)
+        entry = ScenarioStep(name=step.name, action=step.action, phase=step.phase, result="running",
+                             started_at=now_iso(), t_s=ctx.elapsed(), inputs={}, observations={})
+        index = len(ctx.result["steps"])
+        ctx.result["steps"].append(entry.to_dict())
         ctx.record.flush()
-        start = time.monotonic()
+        outcome, start = _Outcome(), time.monotonic()
+        try:
+            self._attempt(step, outcome, start)
+        finally:
+            entry = replace(entry, result=outcome.result, inputs=outcome.inputs, observations=outcome.observations,
+                            error=outcome.error, duration_s=round(time.monotonic() - start, 3),
+                            finished_at=now_iso())
+            ctx.result["steps"][index] = entry.to_dict()
+            if entry.result != "skipped":
+                ctx.progress(step.name, "ok" if entry.result == "ok" else "failed",
+                             entry.error or f"{entry.duration_s:.1f}s")
+            ctx.record.flush()
+        return entry.result != "failed"
+
+    def _attempt(self, step: Step, outcome: _Outcome, start: float) -> None:
+        """Render the step, call its action and fill ``outcome``; only Ctrl-C propagates."""
+        ctx = self.ctx
         try:
             scope = self.scope()
             if str(render(step.when, scope)).lower() in ("false", "0", "no", "none", ""):
-                entry["result"] = "skipped"
+                outcome.result = "skipped"
                 ctx.progress(step.name, "skip", "when: false")
-                return True
+                return
             timeout = parse_duration(render(step.timeout, scope)) if step.timeout is not None else None
             call = StepCall(step.name, step.action, render(step.value, scope), render(step.extra, scope), timeout)
-            entry["inputs"] = {step.action: call.value, **call.extra, **({"timeout_s": timeout} if timeout else {})}
+            outcome.inputs = {step.action: call.value, **call.extra, **({"timeout_s": timeout} if timeout else {})}
             ctx.progress(step.name, step.action, _detail(call.value))
-            observations = self.hooks.actions[step.action](ctx, call)
-            entry["observations"] = observations
+            outcome.observations = self.hooks.actions[step.action](ctx, call)
             if step.save:
-                ctx.saved[step.save] = observations
+                ctx.saved[step.save] = outcome.observations
             took = time.monotonic() - start
             if timeout is not None and took > timeout + TIMEOUT_GRACE_S:
-                raise StepFailed(f"took {took:.1f}s, over its timeout of {timeout:g}s", None, observations)
-            entry["result"] = "ok"
+                raise StepFailed(f"took {took:.1f}s, over its timeout of {timeout:g}s", None, outcome.observations)
+            outcome.result = "ok"
         except KeyboardInterrupt:
-            entry["result"], entry["error"] = "failed", "interrupted by the user"
+            outcome.result, outcome.error = "interrupted", "interrupted by the user"
             raise
         except StepFailed as exc:
-            self._failed(step, entry, exc.message, exc.hint)
-            entry["observations"] = exc.observations or entry["observations"]
+            self._failed(step, outcome, exc.message, exc.hint)
+            outcome.observations = exc.observations or outcome.observations
             if step.save:
-                ctx.saved[step.save] = entry["observations"]
+                ctx.saved[step.save] = outcome.observations
         except KslabError as exc:
-            self._failed(step, entry, exc.message, exc.hint)
+            self._failed(step, outcome, exc.message, exc.hint)
         except TemplateError as exc:
-            self._failed(step, entry, f"template: {exc}", None, verdict="error")
+            self._failed(step, outcome, f"template: {exc}", None, verdict="error")
         except Exception as exc:  # an unexpected bug must still leave a record and run the cleanup
-            self._failed(step, entry, f"{type(exc).__name__}: {exc}", None, verdict="error")
-        finally:
-            entry["duration_s"] = round(time.monotonic() - start, 3)
-            entry["finished_at"] = now_iso()
-            if entry["result"] != "skipped":
-                ctx.progress(step.name, "ok" if entry["result"] == "ok" else "failed",
-                             entry["error"] or f"{entry['duration_s']:.1f}s")
-            ctx.record.flush()
-        return entry["result"] != "failed"
+            self._failed(step, outcome, f"{type(exc).__name__}: {exc}", None, verdict="error")
 
-    def _failed(self, step: Step, entry: dict[str, Any], message: str, hint: str | None,
+    def _failed(self, step: Step, outcome: _Outcome, message: str, hint: str | None,
                 verdict: str = "failed") -> None:
-        entry["result"], entry["error"] = "failed", message + (f" (hint: {hint})" if hint else "")
+        outcome.result, outcome.error = "failed", message + (f" (hint: {hint})" if hint else "")
         if self.failure is None:
             self.failure = f"{step.describe()}: {message}"
             self.verdict = verdict
