@@ -32,6 +32,11 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.ReadTimeoutError)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _retry_after(exc: BaseException) -> float | None:
     headers = getattr(exc, "headers", None) or {}
     value = headers.get("Retry-After") if hasattr(headers, "get") else None
@@ -71,29 +76,37 @@ class Kube:
         clone.attempts = attempts
         return clone
 
+    def _pause(self, exc: BaseException | None, attempt: int) -> float:
+        """Seconds before retry ``attempt + 1``: the server's Retry-After, else exponential backoff."""
+        hinted = _retry_after(exc) if exc is not None else None
+        return hinted if hinted is not None else min(self.backoff * 2 ** (attempt - 1), 2.0)
+
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one API call with retries on transient errors; translate the final failure."""
         import tenacity
-        import urllib3.exceptions
 
-        def wait(state: tenacity.RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            hinted = _retry_after(exc) if exc else None
-            return hinted if hinted is not None else min(self.backoff * 2 ** (state.attempt_number - 1), 2.0)
-
-        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(_is_transient), wait=wait,
+        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(_is_transient),
+                                     wait=lambda state: self._pause(state.outcome.exception() if state.outcome
+                                                                    else None, state.attempt_number),
                                      stop=tenacity.stop_after_attempt(self.attempts), reraise=True)
         try:
             return retrying(fn, *args, **kwargs)
-        except urllib3.exceptions.MaxRetryError as exc:
-            raise ClusterUnreachable(f"cannot reach the Kubernetes API at {self.host} ({what}): {exc.reason}",
-                                     "is the cluster running? check 'kslab status' or --kubeconfig/--context"
-                                     ) from None
         except Exception as exc:
-            status = _status_of(exc)
-            if status is None:
-                raise
-            raise self._translate(exc, status, what) from None
+            raise self._final(exc, what) from None
+
+    def _final(self, exc: Exception, what: str) -> Exception:
+        """The kslab error for a call's last failure (``exc`` itself when it is no API or connection failure)."""
+        import urllib3.exceptions
+
+        if isinstance(exc, urllib3.exceptions.MaxRetryError):
+            return ClusterUnreachable(f"cannot reach the Kubernetes API at {self.host} ({what}): {exc.reason}",
+                                      "is the cluster running? check 'kslab status' or --kubeconfig/--context")
+        if isinstance(exc, urllib3.exceptions.ProtocolError | urllib3.exceptions.ReadTimeoutError):
+            return ClusterUnreachable(f"the Kubernetes API at {self.host} stopped answering ({what}) after "
+                                      f"{self.attempts} attempts: {_first_line(exc)}",
+                                      "is the cluster running? check 'kslab status' or --kubeconfig/--context")
+        status = _status_of(exc)
+        return exc if status is None else self._translate(exc, status, what)
 
     @staticmethod
     def _translate(exc: BaseException, status: int, what: str) -> KubeApiError:
@@ -120,10 +133,12 @@ class Kube:
         return self._discovered[0]
 
     def resource(self, ref: ResourceRef) -> Any:
+        """The discovered API resource for ``ref``; the lazy discovery request it may make is retried like any call."""
         from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
         try:
-            return self.dynamic.resources.get(api_version=ref.api_version, kind=ref.kind)
+            return self.call(f"API discovery of {ref.api_version}", self.dynamic.resources.get,
+                             api_version=ref.api_version, kind=ref.kind)
         except ResourceNotFoundError:
             raise NotFound(404, "NotFound", f'the server doesn\'t have a resource type "{ref.plural}" '
                            f"({ref.api_version})", "install the component that provides it (kslab up)") from None
@@ -213,16 +228,30 @@ class Kube:
     def watch(self, ref: ResourceRef, namespace: str | None = None, *, name: str | None = None,
               label_selector: str | None = None, resource_version: str | None = None,
               timeout_seconds: int = 60) -> Iterator[tuple[str, Obj]]:
-        """(event type, object) pairs until the server ends the stream; 410 surfaces as KubeApiError."""
+        """(event type, object) pairs for about ``timeout_seconds``, or until the server ends the stream.
+
+        Transient failures (a 5xx/429 answer to the watch request or as an ERROR event, a stream cut mid-read)
+        are retried like any call, each time continuing from the last resourceVersion seen, so no event is lost
+        or repeated; ``attempts`` consecutive failures end it with a KubeApiError or ClusterUnreachable. A 410
+        Gone surfaces as KubeApiError(410): the caller re-lists and watches from the list's resourceVersion.
+        """
+        import time
+
         res = self.resource(ref)
-        stream = self.call(f"watch {ref.plural}", self.dynamic.watch, res, namespace=namespace, name=name,
-                           label_selector=label_selector, resource_version=resource_version,
-                           timeout=timeout_seconds)
-        try:
-            for event in stream:
-                yield event["type"], event["raw_object"]
-        except Exception as exc:
-            status = _status_of(exc)
-            if status is None:
-                raise
-            raise self._translate(exc, status, f"watch {ref.plural}") from None
+        what = f"watch {ref.plural}"
+        deadline = time.monotonic() + timeout_seconds
+        failures = 0
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                for event in self.dynamic.watch(res, namespace=namespace, name=name, label_selector=label_selector,
+                                                resource_version=resource_version, timeout=max(1, round(remaining))):
+                    obj = event["raw_object"]
+                    resource_version = ((obj or {}).get("metadata") or {}).get("resourceVersion") or resource_version
+                    failures = 0
+                    yield event["type"], obj
+                return
+            except Exception as exc:
+                failures += 1
+                if not _is_transient(exc) or failures >= self.attempts:
+                    raise self._final(exc, what) from None
+                time.sleep(min(self._pause(exc, failures), max(deadline - time.monotonic(), 0.0)))
