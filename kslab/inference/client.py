@@ -2,6 +2,7 @@
 
 One pooled ``requests.Session`` per client, connect and read timeouts, and a few quick retries (tenacity) on
 connection errors and 503 only: a model server that is starting, or a port-forward being re-established.
+An answer cut off mid-body (a port-forward dying while it relays) counts as a connection error.
 Every other answer, 4xx and 5xx included, comes back as a CallResult carrying the server's error text.
 The endpoint's headers (the Host header the Istio gateway routes on) go with every request.
 """
@@ -93,12 +94,18 @@ class InferenceClient:
         url = self.endpoint.base_url.rstrip("/") + path
         headers = {"Content-Type": "application/json"} if data is not None else None
         timings: list[float] = []
+        tries = 0
 
         def attempt() -> requests.Response:
+            nonlocal tries
+            tries += 1
             started = time.perf_counter()
-            response = self.session.request(method, url, json=json_body, data=data, headers=headers,
-                                            timeout=self.timeout)
-            _ = response.content  # read the body inside the timed window
+            try:
+                response = self.session.request(method, url, json=json_body, data=data, headers=headers,
+                                                timeout=self.timeout)
+                _ = response.content  # read the body inside the timed window
+            except requests.exceptions.ChunkedEncodingError as exc:  # the connection broke mid-answer
+                raise requests.ConnectionError(f"Connection broken mid-answer: {exc}") from None
             timings.append((time.perf_counter() - started) * 1000)
             return response
 
@@ -119,7 +126,7 @@ class InferenceClient:
         except requests.Timeout:
             raise WaitTimeout(f"{method} {url}: no answer within {self.timeout[1]:g}s",
                               "the model server is overloaded or stuck; see its log or 'kslab doctor'") from None
-        return _result(response, operation, protocol, method, url, timings[-1], len(timings))
+        return _result(response, operation, protocol, method, url, timings[-1], tries)
 
 
 def _last_outcome(state: RetryCallState) -> requests.Response:
@@ -130,7 +137,8 @@ def _last_outcome(state: RetryCallState) -> requests.Response:
 
 def _reason(exc: Exception) -> str:
     text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "Connection reset", "Remote end closed"):
+    for marker in ("Connection refused", "Name or service not known", "Connection reset", "Remote end closed",
+                   "Connection broken mid-answer"):
         if marker in text:
             return marker.lower()
     return type(exc).__name__
