@@ -11,4 +11,6 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad flags, bad config, unknown names, or a command that is not built yet
     ENVIRONMENT = 3  # something the machine must provide is missing (docker, kind, kubectl, a cluster)
     TIMEOUT = 4  # a wait ran out of time
+    HANGUP = 129  # SIGHUP (the terminal went away): handled like Ctrl-C
     INTERRUPTED = 130  # Ctrl-C / SIGINT
+    TERMINATED = 143  # SIGTERM (kill, CI cancelling a job): handled like Ctrl-C

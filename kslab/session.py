@@ -60,7 +60,12 @@ class Session:
     @contextmanager
     def recorded(self, command: str, on_start: Callable[[RunRecord], None] | None = None) -> Iterator[RunRecord]:
         """A new run record for the block: finished "ok" when the block ends (unless it already set a result),
-        "interrupted" on Ctrl-C, "failed" on any other exception, which propagates."""
+        "interrupted" on Ctrl-C or SIGTERM, "failed" on any other exception, which propagates.
+
+        A signal a component stopped on gracefully (the load engine keeps its partial result; kslab.util.signals)
+        is never a pass: the record ends "interrupted" and the interruption is raised once the block is done."""
+        from kslab.util import signals
+
         record = self.new_record(command)
         if on_start is not None:
             on_start(record)
@@ -69,6 +74,9 @@ class Session:
         except BaseException as exc:
             record.finish("interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
             raise
+        if signals.pending() is not None and record.data["result"] in ("running", "ok"):
+            record.finish("interrupted")  # a block that set "interrupted" itself ends the command itself (kslab load)
+            raise signals.interruption()
         if record.data["result"] == "running":
             record.finish("ok")
 

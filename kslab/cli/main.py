@@ -110,19 +110,29 @@ def _scenario_shorthand(args: list[str]) -> list[str]:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Console-script entry point: run the app and map every outcome to an ExitCode."""
+    """Console-script entry point: run the app and map every outcome to an ExitCode.
+
+    SIGTERM and SIGHUP unwind like Ctrl-C (kslab.util.signals) and everything printed is redacted."""
+    from kslab.util.redact import redacted_output
+    from kslab.util.signals import handled
+
     args = _scenario_shorthand(sys.argv[1:] if argv is None else list(argv))
+    with redacted_output(), handled():
+        return _run(args)
+
+
+def _run(args: list[str]) -> int:
     from typer import _click  # typer vendors click; its exception classes live here
 
     click_exceptions = _click.exceptions
     try:
         result = app(args=args, prog_name="kslab", standalone_mode=False)
         code = int(result) if isinstance(result, int) else ExitCode.OK
+        if code == ExitCode.INTERRUPTED:  # typer returns 130 for a KeyboardInterrupt (Terminated included)
+            code = _interrupted()
     except KslabError as exc:
         if _verbose_requested(args):
-            import traceback
-
-            traceback.print_exc()
+            _print_traceback()
         _print_error(exc.message, exc.hint)
         code = exc.exit_code
     except click_exceptions.NoArgsIsHelpError as exc:
@@ -134,15 +144,32 @@ def run(argv: list[str] | None = None) -> int:
     except typer.Exit as exc:
         code = exc.exit_code
     except (KeyboardInterrupt, typer.Abort):
-        print("interrupted", file=sys.stderr)
-        code = ExitCode.INTERRUPTED
+        code = _interrupted()
     except Exception as exc:  # the last line of defence: one line, no traceback unless --verbose
         if _verbose_requested(args):
-            raise
+            _print_traceback()
         _print_error(f"unexpected {type(exc).__name__}: {exc}",
                      "run again with --verbose for the traceback, and please report it")
         code = ExitCode.CHECK_FAILED
     return int(code)
+
+
+def _interrupted() -> int:
+    """Say so and pick the code: 130 for Ctrl-C, 128 + the signal for SIGTERM/SIGHUP (kslab.util.signals)."""
+    from kslab.util import signals
+
+    received = signals.pending()
+    print("interrupted" if received is None else f"interrupted ({signals.signal_name(received)})", file=sys.stderr)
+    return signals.exit_code()
+
+
+def _print_traceback() -> None:
+    """The traceback of the exception being handled, each line redacted (a credential an API server echoed)."""
+    import traceback
+
+    from kslab.util.redact import redact
+
+    print(redact(traceback.format_exc()), file=sys.stderr, end="")
 
 
 def entry() -> None:

@@ -224,18 +224,28 @@ class Engine:
 
 
 def run_engine(engine: Engine, handle_sigint: bool = True) -> EngineEnd:
-    """Run ``engine`` on a fresh uvloop loop in this thread; SIGINT stops it gracefully (partial result)."""
+    """Run ``engine`` on a fresh uvloop loop in this thread. With ``handle_sigint`` Ctrl-C, SIGTERM and SIGHUP stop
+    it gracefully (a partial result, ``interrupted``) and are noted (kslab.util.signals) so the command still ends
+    interrupted; the handlers in place before come back afterwards."""
     import uvloop
+
+    from kslab.util import signals
+
+    def stop_on(signum: int) -> None:
+        signals.note(signum)
+        engine.stop()
 
     async def main() -> EngineEnd:
         loop = asyncio.get_running_loop()
-        if handle_sigint:
-            loop.add_signal_handler(signal.SIGINT, engine.stop)
+        previous = {signum: signal.getsignal(signum) for signum in signals.STOPPING} if handle_sigint else {}
+        for signum in previous:
+            loop.add_signal_handler(signum, stop_on, signum)
         try:
             return await engine.run()
         finally:
-            if handle_sigint:
-                loop.remove_signal_handler(signal.SIGINT)
+            for signum, handler in previous.items():
+                loop.remove_signal_handler(signum)  # resets to the default action: put back what was there
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main())

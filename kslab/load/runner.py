@@ -1,7 +1,8 @@
 """Run a load plan with one worker in this process or N worker processes, and merge what they measure.
 
 Workers start together (each reports ready, then all begin at one shared monotonic t0). SIGINT stops
-every worker gracefully; the result then covers what was measured and says ``interrupted``.
+every worker gracefully (so do SIGTERM and SIGHUP); the result then covers what was measured and says
+``interrupted``, and the signal is noted (kslab.util.signals) so the command still ends interrupted.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from kslab.load.engine import Engine, EngineEnd, Tick, run_engine
 from kslab.load.http import Target
 from kslab.load.plan import LoadPlan
 from kslab.models.entries import LoadResult
+from kslab.util import signals
 
 Progress = Callable[[dict[str, Any]], None]
 PROGRESS_EVERY_S = 1.0
@@ -78,9 +80,18 @@ def _in_processes(target: Target, plan: LoadPlan, aggregate: Aggregate,
     workers = [context.Process(target=_worker_main, daemon=True, name=f"kslab-load-{i}",
                                args=(target, plan.for_worker(i), i, messages, go, t0, stop))
                for i in range(plan.workers)]
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     ends: list[EngineEnd] = []
     start = time.perf_counter()
+    with signals.stopping_gracefully(stop.set):
+        _drive_workers(workers, messages, go, t0, stop, aggregate, progress, ends)
+    if stop.is_set() and ends:
+        ends[0].interrupted = True
+    ends.sort(key=lambda e: len(e.steps_started), reverse=True)
+    return ends, time.perf_counter() - (t0.value or start)
+
+
+def _drive_workers(workers: list[Any], messages: Any, go: Any, t0: Any, stop: Any, aggregate: Aggregate,
+                   progress: Progress | None, ends: list[EngineEnd]) -> None:
     try:
         for worker in workers:
             worker.start()
@@ -104,16 +115,11 @@ def _in_processes(target: Target, plan: LoadPlan, aggregate: Aggregate,
                 shown = now
                 progress(aggregate.live(now - start))
     finally:
-        signal.signal(signal.SIGINT, previous)
         for worker in workers:
             worker.join(timeout=5)
             if worker.is_alive():
                 worker.terminate()
                 worker.join(timeout=5)
-    if stop.is_set() and ends:
-        ends[0].interrupted = True
-    ends.sort(key=lambda e: len(e.steps_started), reverse=True)
-    return ends, time.perf_counter() - start
 
 
 def _wait_ready(messages: Any, count: int, stop: Any) -> None:

@@ -26,6 +26,12 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _interruption(exc: KeyboardInterrupt) -> str:
+    """Why a step stopped: Ctrl-C, or the signal a kslab.util.signals.Terminated names (SIGTERM, SIGHUP)."""
+    signum = getattr(exc, "signum", None)
+    return "interrupted by the user" if signum is None else f"interrupted by {exc.args[0] if exc.args else signum}"
+
+
 class RunRecord:
     def __init__(self, reports_dir: Path, command: str, settings: dict[str, Any] | None = None,
                  environment: dict[str, Any] | None = None) -> None:
@@ -66,8 +72,8 @@ class RunRecord:
         start = time.monotonic()
         try:
             yield entry["observations"]
-        except KeyboardInterrupt:
-            entry["result"], entry["error"] = "interrupted", "interrupted by the user"
+        except KeyboardInterrupt as exc:
+            entry["result"], entry["error"] = "interrupted", _interruption(exc)
             raise
         except BaseException as exc:
             entry["result"] = "failed"
