@@ -42,3 +42,11 @@ class WaitTimeout(KslabError):
     """A wait ran out of time; the message names what was waited for."""
 
     exit_code = ExitCode.TIMEOUT
+
+
+class WriteFailed(KslabError, OSError):
+    """A file kslab writes could not be written (disk full, read-only, no permission); the message names it.
+
+    Still an OSError, so code that already handles a failed write keeps doing so."""
+
+    exit_code = ExitCode.ENVIRONMENT

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kslab.errors import UsageError
+from kslab.report.validate import record_problem
 
 RECORD = "run.json"
 SCHEMA_PREFIX = "kslab.run/"
@@ -46,13 +47,19 @@ def load_record(path: Path) -> dict[str, Any]:
         raise UsageError(f"{file} is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or not str(data.get("schema", "")).startswith(SCHEMA_PREFIX):
         raise UsageError(f"{file} is not a kslab run record (no schema {SCHEMA_PREFIX}v1)")
+    problem = record_problem(data)
+    if problem is not None:
+        raise UsageError(f"{file} is not a valid run record: {problem}",
+                         "the file was changed after kslab wrote it; restore it or move the run directory away")
     return data
 
 
-def _info(directory: Path) -> RunInfo | None:
+def _info(directory: Path, skipped: list[tuple[Path, str]] | None) -> RunInfo | None:
     try:
         data = load_record(directory)
-    except UsageError:
+    except UsageError as exc:
+        if skipped is not None:
+            skipped.append((directory, exc.message))
         return None
     return RunInfo(run_id=str(data.get("run_id") or directory.name), dir=directory,
                    command=str(data.get("command", "")), result=str(data.get("result", "")),
@@ -60,12 +67,13 @@ def _info(directory: Path) -> RunInfo | None:
                    steps=len(data.get("steps") or []))
 
 
-def list_runs(reports_dir: Path) -> list[RunInfo]:
-    """Every readable run under ``reports_dir``, newest first (by start time, then id)."""
+def list_runs(reports_dir: Path, skipped: list[tuple[Path, str]] | None = None) -> list[RunInfo]:
+    """Every valid run under ``reports_dir``, newest first (by start time, then id); a record that is unreadable
+    or not valid is left out (and added to ``skipped`` as (directory, why))."""
     if not reports_dir.is_dir():
         return []
     runs = [info for child in reports_dir.iterdir()
-            if child.is_dir() and (child / RECORD).is_file() and (info := _info(child)) is not None]
+            if child.is_dir() and (child / RECORD).is_file() and (info := _info(child, skipped)) is not None]
     return sorted(runs, key=lambda r: (r.started_at, r.dir.name), reverse=True)
 
 

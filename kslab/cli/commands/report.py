@@ -65,7 +65,10 @@ def _render(cli: CliContext, run_dir: Path, formats: str | None, out: Path | Non
 def _list(cli: CliContext, reports_dir: Path, output: str | None) -> None:
     from kslab.report.runs import list_runs
 
-    runs = [r.to_dict() for r in list_runs(reports_dir)]
+    skipped: list[tuple[Path, str]] = []
+    runs = [r.to_dict() for r in list_runs(reports_dir, skipped)]
+    for directory, why in skipped:  # one bad record is named and left out; the others are listed
+        cli.err.print(f"skipped {directory.name}: {why}", highlight=False, markup=False)
     if (output or cli.settings.output) == "table":
         if not runs:
             cli.err.print(f"no runs in {reports_dir}", highlight=False, markup=False)
