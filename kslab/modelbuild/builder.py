@@ -1,8 +1,10 @@
 """Train a catalog model's recipe on sklearn's bundled iris data and write what the KServe server loads.
 
 ``<out>/<name>/<version>/`` gets exactly one model file, ``model.joblib`` (the KServe sklearn server refuses a
-directory with more than one), plus ``metadata.json`` describing it. scikit-learn and joblib come from the
-``local`` extra and are imported only when a build runs.
+directory with more than one), plus ``metadata.json`` describing it and ``holdout.json``, the labelled rows the
+seeded split held out of training (kslab/modelbuild/holdout.py). A recipe with ``shuffle_labels`` trains on a
+seeded permutation of the labels: a deliberately worse model that still answers (the canary-analysis rollback).
+scikit-learn and joblib come from the ``local`` extra and are imported only when a build runs.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kslab.errors import EnvironmentMissing, UsageError
+from kslab.modelbuild.holdout import HOLDOUT_FILE, Holdout, write_holdout
 from kslab.models.catalog import BuildRecipe, CatalogModel, catalog_model
 from kslab.util.atomic import write_json
 
@@ -121,12 +124,20 @@ def build_model(name: str, version: str, out_dir: Path) -> BuildResult:
     features, labels = _dataset(model)
     x_train, x_test, y_train, y_test = train_test_split(features, labels, test_size=model.test_size,
                                                         random_state=model.random_state)
+    if recipe.shuffle_labels:
+        import numpy
+
+        y_train = numpy.random.default_rng(model.random_state).permutation(y_train)
     estimator = _estimator(recipe)
     estimator.fit(x_train, y_train)
     accuracy = float(accuracy_score(y_test, estimator.predict(x_test)))
     target = Path(out_dir) / name / version
     target.mkdir(parents=True, exist_ok=True)
     _dump_atomically(estimator, target / MODEL_FILE)
+    write_holdout(target, Holdout(rows=tuple(tuple(float(v) for v in row) for row in x_test),
+                                  labels=tuple(int(v) for v in y_test), classes=model.classes,
+                                  features=model.features, test_size=model.test_size,
+                                  random_state=model.random_state))
     result = BuildResult(
         name=name, version=version, model_dir=target, estimator=recipe.estimator, params=dict(recipe.params),
         accuracy=round(accuracy, 4), sha256=sha256_file(target / MODEL_FILE), sklearn_version=sklearn.__version__,
@@ -135,7 +146,8 @@ def build_model(name: str, version: str, out_dir: Path) -> BuildResult:
     metadata = result.to_dict()
     for key in ("model_dir", "model_file", "built"):
         metadata.pop(key)
-    metadata.update(model_file=MODEL_FILE, test_size=model.test_size, random_state=model.random_state)
+    metadata.update(model_file=MODEL_FILE, holdout_file=HOLDOUT_FILE, test_size=model.test_size,
+                    random_state=model.random_state, shuffle_labels=recipe.shuffle_labels)
     write_json(target / METADATA_FILE, metadata)
     return result
 
@@ -146,9 +158,10 @@ def ensure_build(state: Path, name: str, version: str) -> BuildResult:
 
 
 def find_build(model_dir: Path) -> BuildResult | None:
-    """An earlier build in ``model_dir`` whose model.joblib still matches its recorded sha256, else None."""
+    """An earlier build in ``model_dir`` whose model.joblib still matches its recorded sha256 and that has its
+    hold-out set (builds from before holdout.json are rebuilt), else None."""
     meta_path, model_path = model_dir / METADATA_FILE, model_dir / MODEL_FILE
-    if not meta_path.is_file() or not model_path.is_file():
+    if not meta_path.is_file() or not model_path.is_file() or not (model_dir / HOLDOUT_FILE).is_file():
         return None
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))

@@ -23,6 +23,7 @@ class Sample:
 class BuildRecipe:
     estimator: str  # "<sklearn submodule>.<class>", e.g. "svm.SVC"
     params: dict[str, Any] = field(default_factory=dict)
+    shuffle_labels: bool = False  # train on permuted labels: a deliberately worse model (a canary to roll back)
 
 
 @dataclass(frozen=True)
