@@ -57,7 +57,7 @@ def _deploy(session: Session, observe: Observer, result: LabResult) -> None:
     settings, local = session.settings, session.provider.runtime
     if local is not None:
         observe("deploy", "install", f"{MODEL} on the local KServe model server")
-        status = local.deploy(MODEL, record=session.record)
+        status = local.deploy(MODEL, record=session.record, replace=False)  # never stops a server it did not start
         result.details["deploy"] = status.to_dict()
         observe("deploy", "ready", status.to_dict().get("url", ""))
         return
@@ -113,7 +113,7 @@ def _load(session: Session, record: RunRecord, observe: Observer, result: LabRes
 def _finish_local(session: Session, options: LabOptions) -> None:
     local = session.provider.runtime
     if local is not None and not options.keep:
-        local.undeploy(MODEL)
+        local.release(MODEL)  # only the server this run started: a user's earlier `kslab deploy` keeps running
 
 
 def _down(session: Session, record: RunRecord, observe: Observer) -> None:

@@ -1,4 +1,9 @@
-"""Liveness of the model-server processes kslab started: pid checks that also see zombies and pid reuse."""
+"""Liveness and stopping of the model-server processes kslab started: pid checks that also see zombies.
+
+Whether a pid is still *the* server a record names (and not a process that reused the number) is decided by
+kslab.local.runtime from the pid, start time and argv (kslab.local.identity). pid 0, 1 and negatives are never
+signalled: to kill(2) they mean this process's own group, init, or every process.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+
+from kslab.local.identity import valid_pid
 
 SERVER_MODULE = "kslab.local.server"
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}  # started by this process: reaped here, never left as zombies
@@ -37,7 +44,9 @@ def _proc_stat_state(pid: int) -> str | None:
 
 
 def alive(pid: int) -> bool:
-    """True while ``pid`` runs (a zombie counts as gone)."""
+    """True while ``pid`` runs (a zombie counts as gone); always False for pid <= 1."""
+    if not valid_pid(pid):
+        return False
     _reap(pid)
     try:
         os.kill(pid, 0)
@@ -46,17 +55,6 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True
     return _proc_stat_state(pid) not in ("Z", "X")
-
-
-def is_model_server(pid: int) -> bool:
-    """Alive and (where /proc tells) really ``python -m kslab.local.server``, not a process that reused the pid."""
-    if not alive(pid):
-        return False
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
-    except OSError:
-        return True  # no /proc (macOS): trust the pid
-    return SERVER_MODULE in cmdline
 
 
 def wait_gone(pid: int, timeout_s: float) -> bool:
@@ -69,7 +67,12 @@ def wait_gone(pid: int, timeout_s: float) -> bool:
 
 
 def terminate_group(pid: int, grace_s: float = 10.0) -> None:
-    """SIGTERM the process group led by ``pid``, wait ``grace_s``, then SIGKILL it; returns once it is gone."""
+    """SIGTERM the process group led by ``pid``, wait ``grace_s``, then SIGKILL it; returns once it is gone.
+
+    ValueError for pid <= 1 (kill(2) would read it as this process's own group, init or every process).
+    """
+    if not valid_pid(pid):
+        raise ValueError(f"refusing to signal pid {pid!r}: not a model server's process group")
     for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(pid, sig)

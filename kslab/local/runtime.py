@@ -2,9 +2,15 @@
 
 One runtime per model name. Its state lives in ``<state dir>/local/<name>.json`` (the state dir is the
 session's, Environment.state_dir, passed in as ``state``) (pid, port, model dir,
-started_at, log file) and its output in ``<state dir>/local/<name>.log``. The server runs in its own process
-group on 127.0.0.1, so ``stop`` can end it and anything it spawned. State whose process is gone (or whose pid
-now belongs to another program) is removed when it is read.
+started_at, log file, the server's start time and argv) and its output in ``<state dir>/local/<name>.log``.
+The server runs in its own process group on 127.0.0.1, so ``stop`` can end it and anything it spawned.
+
+A record names a live server only while the pid's start time and command line are still the recorded ones
+and that command line is this state dir's server for this model (its ``--port-file`` is
+``<state dir>/local/<name>.port``): a pid reused by another program, another state dir's server or a record
+with pid <= 1 is never signalled. Records written before start time and argv were kept count only when the
+pid's command line is exactly the one kslab would have started for them. State that names no live server is
+removed when it is read.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from kslab.errors import CheckFailed, UsageError, WaitTimeout
-from kslab.local import process
+from kslab.local import identity, process
 from kslab.modelbuild.builder import MODEL_FILE, sha256_file
 from kslab.models.endpoint import Endpoint
 from kslab.util.atomic import write_json
@@ -42,6 +48,8 @@ class LocalDeployment:
     started_at: str
     log_file: str
     model_sha256: str | None = None  # of the model file when the server started (what it loaded)
+    start_time: str | None = None  # identity.start_time of pid when it was started (None: an older record)
+    argv: tuple[str, ...] | None = None  # the server's exact argv (None: an older record)
 
     @property
     def base_url(self) -> str:
@@ -62,6 +70,11 @@ def _state_file(state: Path, name: str) -> Path:
 
 def _port_file(state: Path, name: str) -> Path:
     return local_dir(state) / f"{name}.port"
+
+
+def lock_file(state: Path, name: str) -> Path:
+    """Held (kslab.util.filelock) by whoever deploys or stops ``name``'s runtime under ``state``."""
+    return local_dir(state) / f"{name}.lock"
 
 
 def log_file(state: Path, name: str) -> Path:
@@ -87,17 +100,52 @@ def _forget(state: Path, name: str) -> None:
 
 
 def _read_state(state: Path, name: str) -> LocalDeployment | None:
+    """The record for ``name``; None when missing or malformed (a pid <= 1 or a non-integer port included)."""
     try:
         data = json.loads(_state_file(state, name).read_text(encoding="utf-8"))
-        return LocalDeployment(**{k: data[k] for k in LocalDeployment.__dataclass_fields__ if k in data})
+        fields = {k: data[k] for k in LocalDeployment.__dataclass_fields__ if k in data}
+        if fields.get("argv") is not None:
+            fields["argv"] = tuple(str(arg) for arg in fields["argv"])
+        deployment = LocalDeployment(**fields)
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    port_ok = isinstance(deployment.port, int) and not isinstance(deployment.port, bool)
+    if not identity.valid_pid(deployment.pid) or not port_ok or deployment.name != name:
+        return None
+    return deployment
+
+
+def server_argv(state: Path, name: str, model_dir: Path | str, port: int | None) -> list[str]:
+    """The command line of ``name``'s server under ``state``: its ``--port-file`` path names the state dir."""
+    return [sys.executable, "-m", process.SERVER_MODULE, "--name", name, "--model-dir", str(Path(model_dir)),
+            "--port", str(port or 0), "--port-file", str(_port_file(state, name))]
+
+
+def _argvs(state: Path, deployment: LocalDeployment) -> list[list[str]]:
+    """The command lines the record's server may have been started with under ``state`` (any free port or its own)."""
+    return [server_argv(where, deployment.name, deployment.model_dir, port)
+            for where in dict.fromkeys((state, state.absolute())) for port in (None, deployment.port)]
+
+
+def _is_ours(state: Path, deployment: LocalDeployment) -> bool:
+    """Is the record's pid still the server it names, started under ``state``? See the module docstring."""
+    pid = deployment.pid
+    if not process.alive(pid):
+        return False
+    actual = identity.command_line(pid)
+    if actual is None:
+        return False
+    if deployment.argv is None or deployment.start_time is None:  # older record: the exact command line or not ours
+        return actual in [" ".join(argv) for argv in _argvs(state, deployment)]
+    recorded = list(deployment.argv)
+    return (recorded[1:] in [argv[1:] for argv in _argvs(state, deployment)]
+            and actual == " ".join(recorded) and identity.start_time(pid) == deployment.start_time)
 
 
 def status(state: Path, name: str) -> LocalDeployment | None:
     """The running runtime for ``name``; a stale or unreadable state file is removed and None returned."""
     deployment = _read_state(state, name)
-    if deployment is not None and process.is_model_server(deployment.pid):
+    if deployment is not None and _is_ours(state, deployment):
         return deployment
     if _state_file(state, name).exists():
         _forget(state, name)
@@ -120,6 +168,7 @@ def _exited(deployment: LocalDeployment) -> CheckFailed:
 
 
 def _wait_port(deployment: LocalDeployment) -> int:
+    """The port the server bound, from its port file; on any failure ``start`` stops the server."""
     state = _state_of(deployment)
     deadline = time.monotonic() + PORT_FILE_TIMEOUT_S
     port_file = _port_file(state, deployment.name)
@@ -131,8 +180,6 @@ def _wait_port(deployment: LocalDeployment) -> int:
         if not process.alive(deployment.pid):
             raise _exited(deployment)
         time.sleep(0.02)
-    process.terminate_group(deployment.pid)
-    _forget(state, deployment.name)
     raise WaitTimeout(f"local model server for {deployment.name}: waited {PORT_FILE_TIMEOUT_S:g}s for it to bind "
                       f"{HOST} (port file {port_file})", _failure_hint(state, deployment.name))
 
@@ -149,8 +196,7 @@ def start(state: Path, name: str, model_dir: Path, port: int | None = None) -> L
                          f"stop it first: kslab undeploy {name} --provider local")
     local_dir(state).mkdir(parents=True, exist_ok=True)
     _forget(state, name)
-    argv = [sys.executable, "-m", process.SERVER_MODULE, "--name", name, "--model-dir", str(Path(model_dir)),
-            "--port", str(port or 0), "--port-file", str(_port_file(state, name))]
+    argv = server_argv(state.absolute(), name, model_dir, port)
     # The child is this Python running kslab.local.server: it needs this process's real environment (PATH,
     # VIRTUAL_ENV, PYTHONPATH, ...), which it would inherit anyway; a session's Environment is kslab's view of
     # it, not a replacement, so the child still gets os.environ.
@@ -159,14 +205,33 @@ def start(state: Path, name: str, model_dir: Path, port: int | None = None) -> L
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                                  start_new_session=True, close_fds=True)
     process.adopt(child)
-    started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    model_file = Path(model_dir) / MODEL_FILE
-    deployment = LocalDeployment(name, child.pid, 0, str(Path(model_dir)), started_at, str(log_file(state, name)),
-                                 sha256_file(model_file) if model_file.is_file() else None)
-    write_json(_state_file(state, name), deployment.to_dict())  # written at once: a crash here still leaves the pid
-    bound = dataclasses.replace(deployment, port=_wait_port(deployment))
-    write_json(_state_file(state, name), bound.to_dict())
+    try:
+        started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        model_file = Path(model_dir) / MODEL_FILE
+        deployment = LocalDeployment(name, child.pid, port or 0, str(Path(model_dir)), started_at,
+                                     str(log_file(state, name)),
+                                     sha256_file(model_file) if model_file.is_file() else None,
+                                     identity.start_time(child.pid), tuple(argv))
+        write_json(_state_file(state, name), deployment.to_dict())  # at once: a crash here still leaves the pid
+        bound = dataclasses.replace(deployment, port=_wait_port(deployment))
+        write_json(_state_file(state, name), bound.to_dict())
+    except BaseException:  # Ctrl-C, SIGTERM, a failed wait: the server this call started goes with it
+        abandon(state, name, child.pid)
+        raise
     return bound
+
+
+def abandon(state: Path, name: str, pid: int) -> None:
+    """Stop the server ``pid`` that this process started for ``name`` and remove its state.
+
+    For a start that did not finish (an interrupt, a failed wait): unlike ``stop`` it needs no record, since
+    the caller holds the pid it just spawned. A state file naming another process is left alone.
+    """
+    if process.alive(pid):
+        process.terminate_group(pid, grace_s=5.0)
+    record = _read_state(state, name)
+    if record is None or record.pid == pid:
+        _forget(state, name)
 
 
 def _get_json(url: str, timeout_s: float) -> dict[str, Any] | None:
@@ -201,17 +266,16 @@ def wait_ready(deployment: LocalDeployment, timeout_s: float) -> float:
 def stop(state: Path, name: str, grace_s: float = 10.0) -> bool:
     """SIGTERM the runtime's process group (SIGKILL after ``grace_s``) and remove its state; False if none ran."""
     deployment = _read_state(state, name)
-    running = deployment is not None and process.is_model_server(deployment.pid)
+    running = deployment is not None and _is_ours(state, deployment)
     if running:
         process.terminate_group(deployment.pid, grace_s)
     _forget(state, name)
     return running
 
 
-def stop_all(state: Path, grace_s: float = 10.0) -> list[str]:
-    """Stop every runtime with state under ``state``; the names of those that were running."""
-    names = sorted(path.stem for path in local_dir(state).glob("*.json"))
-    return [name for name in names if stop(state, name, grace_s)]
+def recorded(state: Path) -> list[str]:
+    """The models with a runtime record under ``state`` (running or stale)."""
+    return sorted(path.stem for path in local_dir(state).glob("*.json"))
 
 
 def endpoint(state: Path, name: str) -> Endpoint | None:
