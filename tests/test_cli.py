@@ -129,5 +129,7 @@ def test_unexpected_exception_is_one_line_unless_verbose(monkeypatch, capsys):
     assert run(["version"]) == ExitCode.CHECK_FAILED
     err = capsys.readouterr().err
     assert err.splitlines()[0] == "error: unexpected ValueError: boom"
-    with pytest.raises(ValueError):
-        run(["--verbose", "version"])
+    assert run(["--verbose", "version"]) == ExitCode.CHECK_FAILED  # the traceback, printed redacted
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and 'raise ValueError("boom")' in err
+    assert "error: unexpected ValueError: boom" in err

@@ -146,9 +146,11 @@ def _run(args: list[str]) -> int:
     except (KeyboardInterrupt, typer.Abort):
         code = _interrupted()
     except Exception as exc:  # the last line of defence: one line, no traceback unless --verbose
-        if _verbose_requested(args):
+        verbose = _verbose_requested(args)
+        if verbose:
             _print_traceback()
         _print_error(f"unexpected {type(exc).__name__}: {exc}",
+                     "please report it, with the traceback above" if verbose else
                      "run again with --verbose for the traceback, and please report it")
         code = ExitCode.CHECK_FAILED
     return int(code)
