@@ -80,14 +80,16 @@ def _list(cli: CliContext, reports_dir: Path, output: str | None) -> None:
 
 
 def _compare(cli: CliContext, baseline: Path, current_run: Path, output: str | None) -> None:
-    from kslab.report.compare import compare
+    from kslab.report.compare import METHOD, compare, noise_rows
     from kslab.report.runs import load_record
 
     result = compare(load_record(baseline), load_record(current_run), cli.settings.report.thresholds)
     if (output or cli.settings.output) == "table":
-        rows: list[dict[str, Any]] = [{**row, "change_pct": "-" if row["change_pct"] is None
-                                       else f"{row['change_pct']:+g} %"} for row in result.rows]
+        rows: list[dict[str, Any]] = [{**{k: v for k, v in row.items() if k != "per_second"},
+                                       "change_pct": "-" if row["change_pct"] is None else f"{row['change_pct']:+g} %"}
+                                      for row in result.rows]
         emit(cli, rows, "table", title=f"{result.current} against baseline {result.baseline}")
+        emit(cli, noise_rows(result), "table", title=f"What the gate compared: {METHOD}")
     else:
         emit(cli, result.to_dict(), output)
     if result.regressions:
