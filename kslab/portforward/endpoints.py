@@ -142,10 +142,21 @@ def resolve(kube: Kube, namespace: str, name: str, pod: str | None = None) -> tu
 def forward_isvc(kube: Kube, access: ClusterAccess, namespace: str, name: str, *, port: int | None = None,
                  pod: str | None = None, ready_timeout: float = 30.0,
                  on_event: EventSink | None = None) -> Iterator[ForwardedEndpoint]:
-    """Resolve the InferenceService, open the port-forward, yield the Endpoint; stop the forward after."""
+    """Resolve the InferenceService, open the port-forward, yield the Endpoint; stop the forward after.
+
+    If the forward's restarts gave up while the block ran, leaving the block raises that failure (CheckFailed:
+    "port-forward to ... gave up after N restarts: ..."), chained to any error the block raised itself: whatever
+    the block measured through a dead forward (connect errors, failed checks) is not a result."""
     route, protocols = resolve(kube, namespace, name, pod)
     with PortForward(route.target, access=access, local_port=port, ready_timeout=ready_timeout,
                      on_event=on_event) as forward:
         endpoint = Endpoint(base_url=forward.url, model_name=name, host=route.host, protocols=protocols,
                             via="port-forward")
-        yield ForwardedEndpoint(endpoint, forward, route)
+        try:
+            yield ForwardedEndpoint(endpoint, forward, route)
+        except Exception as exc:
+            if forward.failure is not None and forward.failure is not exc:
+                raise forward.failure from exc
+            raise
+        if forward.failure is not None:
+            raise forward.failure
