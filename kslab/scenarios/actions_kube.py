@@ -2,7 +2,9 @@
 
 The InferenceService is rendered by kslab.deploy (template + catalog + mode), then a step's variants
 (model version, canary percent, annotations, labels) are set on it; every object applied carries kslab's
-managed-by label, and `delete` refuses objects without it (kslab/kube/ownership.py).
+managed-by label. Every action that changes an object changes only kslab's (kslab/kube/ownership.py): `apply`
+refuses to take over a same-named object kslab did not create, `patch`, `annotate` and `delete` refuse one
+without kslab's label or field manager.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from kslab.errors import CheckFailed, KslabError, UsageError
 from kslab.kube.conditions import condition_is, is_current, summarize
+from kslab.kube.resources import ResourceRef
 from kslab.scenarios import fieldpath
 from kslab.scenarios.context import ScenarioContext, StepCall
 from kslab.scenarios.resources import ref_for, ref_for_kind
@@ -36,15 +39,20 @@ def render_isvc(ctx: ScenarioContext, spec: dict[str, Any]) -> Obj:
     from kslab.scenarios.model_source import model_uri
 
     name = str(spec["isvc"])
+    model = str(spec.get("model") or name)  # the catalog model; the InferenceService may be named otherwise
     storage_uri = spec.get("storage_uri")
     source = str(spec.get("model_source") or "catalog")
     if storage_uri is None and (spec.get("model_version") or source != "catalog"):
-        storage_uri = model_uri(ctx, name, str(spec.get("model_version") or "v1"), source,
+        storage_uri = model_uri(ctx, model, str(spec.get("model_version") or "v1"), source,
                                 float(ctx.settings.timeouts.deploy))
-    request = DeployRequest(name=name, mode=str(spec.get("mode") or ctx.settings.mode),
+    request = DeployRequest(name=model, mode=str(spec.get("mode") or ctx.settings.mode),
                             protocol=str(spec.get("protocol") or "v1"), storage_uri=storage_uri).validate()
     isvc, _ = render(ctx.settings, request)
     meta = isvc["metadata"]
+    if model != name:
+        meta["name"] = name
+        meta.setdefault("labels", {})["app.kubernetes.io/name"] = name
+    isvc["spec"]["predictor"].update(dict(spec.get("predictor") or {}))  # minReplicas, scaleMetric, ...
     meta.setdefault("annotations", {}).update({str(k): _text(v) for k, v in (spec.get("annotations") or {}).items()})
     meta.setdefault("labels", {}).update({str(k): _text(v) for k, v in (spec.get("labels") or {}).items()})
     if spec.get("standard_canary") is not None:
@@ -120,10 +128,17 @@ def apply(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
     kube = ctx.kube()
     ensure_namespace(kube, ctx.namespace)
     applied, manifests = [], []
-    for doc in _manifests(ctx, dict(call.value)):
-        _check_model_uris(ctx, call, doc)
+    docs = _manifests(ctx, dict(call.value))
+    for doc in docs:  # every object is checked before any is applied: a refused step changes nothing
         ref = ref_for_kind(str(doc.get("apiVersion")), str(doc.get("kind")))
         namespace = doc["metadata"].setdefault("namespace", ctx.namespace) if ref.namespaced else None
+        existing = kube.find(ref, str(doc["metadata"]["name"]), namespace)
+        if existing is not None:
+            _require_kslabs(ref, str(doc["metadata"]["name"]), namespace, existing, "take over")
+    for doc in docs:
+        _check_model_uris(ctx, call, doc)
+        ref = ref_for_kind(str(doc.get("apiVersion")), str(doc.get("kind")))
+        namespace = doc["metadata"]["namespace"] if ref.namespaced else None
         result = kube.apply(ref, doc, namespace)
         applied.append({"kind": doc.get("kind"), "name": doc["metadata"]["name"], "namespace": namespace,
                         "generation": (result.get("metadata") or {}).get("generation")})
@@ -135,8 +150,30 @@ def apply(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
     return out
 
 
+def _require_kslabs(ref: ResourceRef, name: str, namespace: str | None, existing: Obj, verb: str) -> None:
+    """CheckFailed unless kslab created ``existing`` (its managed-by label or its field manager)."""
+    from kslab.kube.ownership import MANAGED_BY_LABEL, managed_by_kslab
+
+    if managed_by_kslab(existing):
+        return
+    where = f" -n {namespace}" if namespace else ""
+    raise CheckFailed(f"{ref.describe(name, namespace)} was not created by kslab (no label "
+                      f"{MANAGED_BY_LABEL[0]}={MANAGED_BY_LABEL[1]}); the scenario does not {verb} it",
+                      f"run the scenario in another namespace, or remove it yourself if you mean to: kubectl "
+                      f"delete {ref.plural} {name}{where}")
+
+
+def _owned(ctx: ScenarioContext, ref: ResourceRef, name: str, verb: str) -> None:
+    """CheckFailed unless the object ``verb`` would change exists and kslab created it."""
+    existing = ctx.kube().find(ref, name, ctx.namespace)
+    if existing is None:
+        raise CheckFailed(f"{ref.describe(name, ctx.namespace)} does not exist, nothing to {verb}")
+    _require_kslabs(ref, name, ctx.namespace, existing, verb)
+
+
 def patch(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
     ref, name = ref_for(call.value["resource"]), str(call.value["name"])
+    _owned(ctx, ref, name, "patch")
     result = ctx.kube().patch_merge(ref, name, dict(call.value["merge"]), ctx.namespace)
     return {"patched": f"{ref.kind}/{name}", "generation": (result.get("metadata") or {}).get("generation")}
 
@@ -144,13 +181,13 @@ def patch(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
 def annotate(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
     ref, name = ref_for(call.value["resource"]), str(call.value["name"])
     annotations = {str(k): None if v is None else _text(v) for k, v in call.value["annotations"].items()}
+    _owned(ctx, ref, name, "annotate")
     result = ctx.kube().patch_merge(ref, name, {"metadata": {"annotations": annotations}}, ctx.namespace)
     return {"annotated": f"{ref.kind}/{name}", "annotations": annotations,
             "generation": (result.get("metadata") or {}).get("generation")}
 
 
 def delete(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
-    from kslab.kube.ownership import MANAGED_BY_LABEL, managed_by_kslab
     from kslab.kube.wait import wait_for
 
     ref, name = ref_for(call.value["resource"]), str(call.value["name"])
@@ -161,10 +198,7 @@ def delete(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
             return {"deleted": None, "absent": True}
         raise CheckFailed(f"{ref.describe(name, ctx.namespace)} does not exist, nothing to delete",
                           "set missing_ok: true on the step if that is fine")
-    if not managed_by_kslab(existing):
-        raise CheckFailed(f"{ref.describe(name, ctx.namespace)} was not created by kslab (no label "
-                          f"{MANAGED_BY_LABEL[0]}={MANAGED_BY_LABEL[1]}); the scenario does not delete it",
-                          f"delete it yourself if you mean to: kubectl delete {ref.plural} {name} -n {ctx.namespace}")
+    _require_kslabs(ref, name, ctx.namespace, existing, "delete")
     kube.delete(ref, name, ctx.namespace)
     if call.value.get("wait", True):
         wait_for(kube, ref, name, ctx.namespace, lambda o: o is None, timeout=_wait_timeout(ctx, call),

@@ -17,7 +17,9 @@ PHASES = ("main", "catch", "finally")
 # Short resource names a step may use (kslab.kube.resources refs; kslab/scenarios/resources.py maps them).
 RESOURCE_KINDS = ("isvc", "ksvc", "revision", "route", "configuration", "deployment", "service", "hpa", "pod",
                   "ingress", "configmap", "podautoscaler")
-OBSERVER_KINDS = ("traffic-split", "replicas", "resources", "cold-start", "latency-layers", "explain", "isvc")
+OBSERVER_KINDS = ("traffic-split", "replicas", "resources", "cold-start", "latency-layers", "explain", "isvc",
+                  "mode-ready", "footprint", "mode-rounds", "rollout", "scale-reaction", "mode-compare",
+                  "canary-analysis", "canary-gates")
 COMPARATORS = ("equals", "at_least", "at_most", "between", "approx", "is_true", "is_false")
 MODES = ("knative", "standard")
 
@@ -47,7 +49,8 @@ ACTIONS: dict[str, ActionSpec] = {
         "model_version": Field("str"), "storage_uri": Field("str"), "mode": Field("str", choices=MODES),
         "protocol": Field("str", choices=("v1", "v2")), "canary_percent": Field("int"),
         "annotations": Field("mapping"), "labels": Field("mapping"), "wait": Field("bool"),
-        "standard_canary": Field("mapping"), "model_source": Field("str", choices=("catalog", "pvc"))},
+        "standard_canary": Field("mapping"), "model_source": Field("str", choices=("catalog", "pvc")),
+        "model": Field("str"), "predictor": Field("mapping")},
         one_of=("isvc", "manifest", "file"),
         help="an InferenceService rendered from manifests/isvc (isvc:), a file under manifests/, or a manifest"),
     "patch": ActionSpec(("mapping",), {**_TARGET, "merge": Field("mapping", True)},

@@ -10,6 +10,7 @@ from kslab.models.entries.observations import (
     OBSERVATIONS,
     ColdStart,
     LatencyLayers,
+    ModeComparison,
     Observation,
     RevisionShare,
     TrafficSplit,
@@ -30,7 +31,7 @@ from kslab.models.entries.steps import SMOKE_PREFIX, SmokeCheck, Step
 
 __all__ = [
     "OBSERVATIONS", "SMOKE_PREFIX", "Assertion", "ColdStart", "ConditionChange", "Entry", "EntryError", "Latency",
-    "LatencyLayers", "LoadEvent", "LoadLevel", "LoadResult", "Observation", "PodChange", "ReplicaChange",
-    "RevisionShare", "ScenarioEntry", "ScenarioStep", "SeriesRow", "SmokeCheck", "Step", "Timelines",
+    "LatencyLayers", "LoadEvent", "LoadLevel", "LoadResult", "ModeComparison", "Observation", "PodChange",
+    "ReplicaChange", "RevisionShare", "ScenarioEntry", "ScenarioStep", "SeriesRow", "SmokeCheck", "Step", "Timelines",
     "TrafficChange", "TrafficSplit", "TrafficTarget", "json_fields", "observation",
 ]

@@ -75,9 +75,31 @@ class LatencyLayers(Entry):
     samples_ms: dict[str, tuple[float, ...]] | None = None
 
 
-Observation = TrafficSplit | ColdStart | LatencyLayers
+@dataclass(frozen=True)
+class ModeComparison(Entry):
+    """``mode-compare``: Serverless and RawDeployment side by side (kslab/scenarios/observers/modecompare.py).
+
+    ``rows`` are [metric, serverless, raw, unit]; ``levels`` is side -> path (endpoint, in_cluster) -> level ->
+    {rounds, p50_ms, p50_min_ms, p50_max_ms, p99_ms, p99_min_ms, p99_max_ms, throughput_rps, errors};
+    ``footprint`` side -> [[t_s, ready pods]]; ``cold_start`` the serverless cold start's parts (ms);
+    ``rollout`` side -> {series, patched_at_s, done_at_s, rollout_s}; ``not_ready`` the sides never Ready."""
+
+    REQUIRED: ClassVar[frozenset[str]] = frozenset({"sides", "rows", "reading"})
+    sides: dict[str, dict[str, Any]]
+    rows: tuple[tuple[Any, ...], ...]
+    reading: tuple[str, ...]
+    levels: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None
+    rounds: int | None = None
+    footprint: dict[str, tuple[tuple[float, ...], ...]] | None = None
+    cold_start: dict[str, float | None] | None = None
+    rollout: dict[str, dict[str, Any]] | None = None
+    not_ready: tuple[str, ...] | None = None
+
+
+Observation = TrafficSplit | ColdStart | LatencyLayers | ModeComparison
 OBSERVATIONS: dict[str, type[Observation]] = {
-    "traffic-split": TrafficSplit, "cold-start": ColdStart, "latency-layers": LatencyLayers}
+    "traffic-split": TrafficSplit, "cold-start": ColdStart, "latency-layers": LatencyLayers,
+    "mode-compare": ModeComparison}
 
 
 def observation(step: ScenarioStep, where: str = "step") -> Observation | None:

@@ -9,6 +9,7 @@ the pod's own status timestamps (RFC 3339, whole seconds on a real cluster) are 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -103,7 +104,10 @@ def status_timestamps(pod: Obj) -> dict[str, str | None]:
 
 
 def observe_cold_start(ctx: ScenarioContext, options: dict[str, Any]) -> dict[str, Any]:
-    """The measurement as a :class:`ColdStart` record entry, returned as its dict (the observer contract)."""
+    """The measurement as a :class:`ColdStart` record entry, returned as its dict (the observer contract).
+    ``name`` measures another InferenceService than the scenario's (mode-compare's serverless side)."""
+    if options.get("name"):
+        ctx = dataclasses.replace(ctx, isvc=str(options["name"]))
     kube = ctx.kube()
     selector = f"serving.kserve.io/inferenceservice={ctx.isvc},component=predictor"
     zero_timeout = seconds(options, "timeout", 180.0)
