@@ -48,6 +48,10 @@ def port_forward(
                 raise forward.failure
     except KeyboardInterrupt:
         cli.err.print("port-forward stopped", highlight=False)
+        from kslab.util.signals import TERMINATING, exit_code, pending
+
+        if pending() in TERMINATING:  # Ctrl-C is how one ends it (exit 0); SIGTERM/SIGHUP keep their 143/129
+            raise typer.Exit(exit_code()) from None
 
 
 def _print_usage(endpoint: Endpoint) -> None:
