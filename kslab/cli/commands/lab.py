@@ -69,5 +69,9 @@ def _report(cli: CliContext, record: RunRecord) -> None:
     except (KslabError, OSError, ValueError) as exc:
         cli.err.print(f"report: not rendered: {exc}", highlight=False, markup=False)
         return
+    except Exception as exc:  # a renderer's bug must not turn an interrupted or failed run into "unexpected"
+        cli.err.print(f"report: not rendered: unexpected {type(exc).__name__}: {exc}", highlight=False,
+                      markup=False)
+        return
     for kind, path in paths.items():
         cli.err.print(f"report ({kind}): {path}", highlight=False, markup=False)
