@@ -14,6 +14,7 @@ from kslab.errors import CheckFailed
 from kslab.models.cluster import ClusterAccess, LineSink
 from kslab.models.stack import StackRelease
 from kslab.paths import manifests_dir
+from kslab.providers.identity import KIND_CLUSTER_LABEL, container_ids
 from kslab.providers.images import KindImages
 from kslab.providers.preflight import Check, collect, kind_checks
 from kslab.providers.state import CreatedClusterProvider, ProviderState
@@ -68,6 +69,10 @@ class KindProvider(CreatedClusterProvider):
         if not result.ok:
             raise CheckFailed(f"kind get clusters failed: {result.last_error_line()}")
         return self.name in result.stdout.split()
+
+    def identity(self) -> str | None:
+        """The ids of the cluster's node containers (kind has no cluster uid; a recreated cluster has new ones)."""
+        return container_ids(KIND_CLUSTER_LABEL, self.name)
 
     def create(self, on_line: LineSink | None = None) -> ClusterAccess:
         config = render_kind_config(self.settings, self.release)

@@ -9,6 +9,7 @@ from kslab.config.model import Settings
 from kslab.errors import CheckFailed
 from kslab.models.cluster import ClusterAccess, LineSink
 from kslab.models.stack import StackRelease
+from kslab.providers.identity import MINIKUBE_PROFILE_LABEL, container_ids
 from kslab.providers.images import MinikubeImages
 from kslab.providers.preflight import Check, collect, minikube_checks
 from kslab.providers.state import CreatedClusterProvider, ProviderState
@@ -39,6 +40,12 @@ class MinikubeProvider(CreatedClusterProvider):
             return False
         names = [p.get("Name") for p in (profiles.get("valid") or []) + (profiles.get("invalid") or [])]
         return self.name in names
+
+    def identity(self) -> str | None:
+        """The profile's container id with the docker driver; None with a driver kslab cannot ask."""
+        if self.settings.minikube.driver != "docker":
+            return None
+        return container_ids(MINIKUBE_PROFILE_LABEL, self.name)
 
     def create(self, on_line: LineSink | None = None) -> ClusterAccess:
         self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)

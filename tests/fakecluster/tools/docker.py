@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import secrets
 import sys
 from typing import Any
 
@@ -65,6 +66,17 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 def image_id(ref: str) -> str:
     return "sha256:" + hashlib.sha256(normalize(ref).encode()).hexdigest()
+
+
+def new_container_id() -> str:
+    """A container id as the daemon makes one: 64 random hex digits, new for every container (docker/docker
+    pkg/stringid GenerateRandomID); `docker ps` prints its first 12 unless --no-trunc (docker/cli
+    cli/command/formatter/container.go, TruncateID)."""
+    return secrets.token_hex(32)
+
+
+def _short_id(container_id: str, no_trunc: bool) -> str:
+    return container_id if no_trunc else container_id[:12]
 
 
 def has_image(ref: str) -> bool:
@@ -291,11 +303,12 @@ def _containers() -> list[dict[str, Any]]:
         for node in cluster.get("nodes", []):
             labels = {"io.x-k8s.kind.cluster": name, "io.x-k8s.kind.role": node["role"]}
             rows.append({"Names": node["name"], "Image": node["image"], "Labels": labels,
-                         "Ports": node.get("ports", ""), "ID": image_id(node["name"])[7:19]})
+                         "Ports": node.get("ports", ""), "ID": node.get("container_id") or image_id(node["name"])[7:]})
     for name, profile in sorted(read_state("minikube").get("profiles", {}).items()):
         labels = {"name.minikube.sigs.k8s.io": name, "role.minikube.sigs.k8s.io": ""}
         rows.append({"Names": name, "Image": KICBASE_IMAGE, "Labels": labels, "Ports": "",
-                     "ID": image_id("minikube-" + name)[7:19], "Status": profile.get("status", "Up")})
+                     "ID": profile.get("container_id") or image_id("minikube-" + name)[7:],
+                     "Status": profile.get("status", "Up")})
     for row in rows:
         row.setdefault("Status", "Up 5 minutes")
         row["Label"] = ""
@@ -318,7 +331,7 @@ def cmd_ps(args: list[str]) -> int:
     fmt = _pop_format(args)
     filters = [args[i + 1] for i, a in enumerate(args[:-1]) if a == "--filter"]
     filters += [a.split("=", 1)[1] for a in args if a.startswith("--filter=")]
-    rows = _filter(_containers(), filters)
+    rows = [{**row, "ID": _short_id(row["ID"], "--no-trunc" in args)} for row in _filter(_containers(), filters)]
     if fmt is not None:
         for row in rows:
             out(render(fmt, row))

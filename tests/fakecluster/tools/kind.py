@@ -33,7 +33,7 @@ from .common import (
     remove_from_kubeconfig,
     upsert_kubeconfig,
 )
-from .docker import add_image, has_image, image_id
+from .docker import add_image, has_image, image_id, new_container_id
 from .kind_config import ConfigError, load_config, validate
 
 VERSION_LINE = "kind v0.30.0 go1.24.6 linux/amd64"  # FAKE_KIND_VERSION=v0.27.0 makes it report another release
@@ -103,7 +103,7 @@ def _nodes_for(name: str, cfg: dict[str, Any]) -> list[dict[str, Any]]:
         ports = [f"{pm.get('listenAddress') or '0.0.0.0'}:{pm.get('hostPort', 0)}->{pm.get('containerPort', 0)}/"
                  f"{(pm.get('protocol') or 'TCP').lower()}" for pm in node.get("extraPortMappings") or []]
         nodes.append({"name": f"{name}-{node['role']}" + (str(n) if n > 1 else ""), "role": node["role"],
-                      "image": node["image"], "ports": ", ".join(ports),
+                      "image": node["image"], "ports": ", ".join(ports), "container_id": new_container_id(),
                       "port_mappings": node.get("extraPortMappings") or []})
     return nodes
 

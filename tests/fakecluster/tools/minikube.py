@@ -29,7 +29,7 @@ from .common import (
     remove_from_kubeconfig,
     upsert_kubeconfig,
 )
-from .docker import DEFAULT_INFO
+from .docker import DEFAULT_INFO, new_container_id
 
 VERSION = "v1.38.1"
 COMMIT = "c93a4cb9311efc66b90d33ea03f75f2c4120e9b0"
@@ -115,8 +115,9 @@ def start(args: list[str]) -> int:
     with locked_state("minikube") as state:
         all_profiles = state.setdefault("profiles", {})
         ip = (existing or {}).get("ip") or f"192.168.{49 + 9 * len(all_profiles)}.2"
+        container_id = (existing or {}).get("container_id") or new_container_id()  # restarted, not recreated
         all_profiles[profile] = {"driver": driver, "cpus": cpus, "memory": memory, "kubernetes_version": k8s,
-                                 "nodes": nodes, "ip": ip, "status": "Running"}
+                                 "nodes": nodes, "ip": ip, "status": "Running", "container_id": container_id}
     kubeconfig = merge_target(None)
     upsert_kubeconfig(kubeconfig, profile, cluster_url(), namespace="default",
                       set_current=not flags.get("keep_context"))
