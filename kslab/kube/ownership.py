@@ -28,3 +28,8 @@ def managed_by_kslab(obj: dict[str, Any] | None) -> bool:
         return True
     return any(entry.get("manager") == FIELD_MANAGER for entry in meta.get("managedFields") or meta.get(
         "managed_fields") or [])
+
+
+def cluster_uid(kube: Kube) -> str:
+    """The kube-system namespace's uid: every cluster has that namespace, and a new cluster gives it a new uid."""
+    return str(kube.get(R.NAMESPACE, "kube-system")["metadata"]["uid"])

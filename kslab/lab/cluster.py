@@ -9,7 +9,7 @@ from typing import Any
 from kslab.errors import CheckFailed, EnvironmentMissing, KslabError
 from kslab.kube import resources as R
 from kslab.kube.client import Kube
-from kslab.kube.ownership import MANAGED_BY_LABEL, ensure_namespace
+from kslab.kube.ownership import MANAGED_BY_LABEL, cluster_uid, ensure_namespace
 from kslab.lab.cluster_facts import cluster_facts
 from kslab.models.cluster import ClusterAccess
 from kslab.models.stack import StackMatrix
@@ -18,6 +18,7 @@ from kslab.session import Session
 from kslab.stack.components import load_components, placeholders
 from kslab.stack.helm import Helm
 from kslab.stack.installer import ComponentResult, StackInstaller
+from kslab.stack.ledger import ReleaseLedger
 from kslab.stack.versions import load_matrix
 
 Observer = Callable[[str, str, str], None]
@@ -78,7 +79,8 @@ def bring_up(session: Session, *, observer: Observer | None = None, on_check: Ca
     components = load_components(matrix, release, settings.mode)
     helm = Helm(provider.client_access())  # the cluster the kube client talks to (--kubeconfig/--context first)
     installer = StackInstaller(kube, helm, components, placeholders(matrix, release, settings.mode),
-                               timeout_s=settings.timeouts.install, observer=observe)
+                               timeout_s=settings.timeouts.install, observer=observe,
+                               ledger=ReleaseLedger(session.state_dir, cluster_uid(kube)))
     with record.step("stack", kserve=release.kserve, mode=settings.mode) as obs:
         try:
             results = installer.run()

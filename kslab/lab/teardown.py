@@ -6,10 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kslab.kube import resources as R
+from kslab.kube.ownership import cluster_uid
 from kslab.lab.cluster import kslab_namespaces
 from kslab.session import Session
 from kslab.stack.components import load_components
 from kslab.stack.helm import Helm
+from kslab.stack.ledger import ReleaseLedger
 from kslab.stack.versions import load_matrix
 
 
@@ -20,6 +22,7 @@ class TeardownPlan:
     cluster: str | None = None  # "kind cluster 'kslab'"
     namespaces: list[str] = field(default_factory=list)
     helm_releases: list[tuple[str, str]] = field(default_factory=list)  # (release, namespace)
+    ledger: ReleaseLedger | None = None  # where kslab noted the releases it installed on this cluster
 
     def describe(self) -> list[str]:
         lines = [f"delete {self.cluster}"] if self.cluster else []
@@ -45,7 +48,9 @@ def plan_teardown(session: Session, uninstall_stack: bool) -> TeardownPlan:
     owned = kslab_namespaces(provider.kube())
     plan = TeardownPlan(namespaces=[settings.namespace] if settings.namespace in owned else [])
     if uninstall_stack:
-        releases = {(r.name, r.namespace) for r in Helm(access).releases()}
+        # only the releases kslab installed (noted by `kslab up`) that are still there; never the user's
+        plan.ledger = ReleaseLedger(session.state_dir, cluster_uid(provider.kube()))
+        releases = {(r.name, r.namespace) for r in Helm(access).releases()} & plan.ledger.installed()
         for component in reversed(load_components(matrix, release, settings.mode)):
             for chart in reversed(component.charts):
                 if (chart.release, chart.namespace) in releases and (chart.release, chart.namespace) not in \
@@ -64,6 +69,8 @@ def run_teardown(session: Session, plan: TeardownPlan, on_line: Callable[[str], 
     helm = Helm(provider.client_access())
     for name, namespace in plan.helm_releases:
         helm.uninstall(name, namespace)
+        if plan.ledger is not None:
+            plan.ledger.forget(name, namespace)
     kube = provider.kube()
     for namespace in plan.namespaces:
         kube.delete(R.NAMESPACE, namespace)

@@ -22,6 +22,7 @@ from kslab.kube.resources import ResourceRef
 from kslab.paths import manifests_dir
 from kslab.stack.components import Component, fill
 from kslab.stack.helm import Helm, Release
+from kslab.stack.ledger import ReleaseLedger
 from kslab.stack.readiness import is_ready_now, wait_ready
 
 Observer = Callable[[str, str, str], None]  # (component, phase, detail)
@@ -55,7 +56,8 @@ def _same_version(a: str | None, b: str | None) -> bool:
 
 class StackInstaller:
     def __init__(self, kube: Kube, helm: Helm, components: list[Component], values: dict[str, str], *,
-                 timeout_s: int, observer: Observer | None = None, parallel: int = 3) -> None:
+                 timeout_s: int, observer: Observer | None = None, parallel: int = 3,
+                 ledger: ReleaseLedger | None = None) -> None:
         self.kube = kube
         self.helm = helm
         self.components = components
@@ -63,6 +65,7 @@ class StackInstaller:
         self.timeout_s = timeout_s
         self.observer = observer or (lambda *_: None)
         self.parallel = parallel
+        self.ledger = ledger  # where the releases kslab installs are noted (None: not noted)
         self._releases: list[Release] | None = None
 
     # -- inspection --------------------------------------------------------------------------
@@ -103,6 +106,9 @@ class StackInstaller:
 
     def _install_chart(self, component: Component, index: int) -> None:
         chart = component.charts[index]
+        if self.ledger is not None and not any((r.name, r.namespace) == (chart.release, chart.namespace)
+                                               for r in self.releases()):
+            self.ledger.note(chart.release, chart.namespace)  # before helm: an interrupted install is kslab's too
         deadline = time.monotonic() + component.retry_seconds.get(chart.release, 0)
         while True:
             try:
