@@ -161,8 +161,8 @@ def test_canary_on_kslab_models_copied_into_a_pvc(scenario_lab: ScenarioLab, cap
     assert len(fake_gcs.requests) == asked
     copies = [c for c in scenario_lab.tools.calls("kubectl") if "cp" in c]
     assert [c[c.index("cp") + 2].split(":", 1)[1] for c in copies] == [
-        "/pvc/sklearn-iris-v1/metadata.json", "/pvc/sklearn-iris-v1/model.joblib",
-        "/pvc/sklearn-iris-v2/metadata.json", "/pvc/sklearn-iris-v2/model.joblib"]
+        "/pvc/sklearn-iris-v1/holdout.json", "/pvc/sklearn-iris-v1/metadata.json", "/pvc/sklearn-iris-v1/model.joblib",
+        "/pvc/sklearn-iris-v2/holdout.json", "/pvc/sklearn-iris-v2/metadata.json", "/pvc/sklearn-iris-v2/model.joblib"]
     volume = volume_dir("kserve-test", "kslab-models")
     served = {str(d) for v, d in scenario_lab.pool.model_dirs.items() if v.startswith("pvc:")}
     assert {str(volume / "sklearn-iris-v1"), str(volume / "sklearn-iris-v2")} <= served

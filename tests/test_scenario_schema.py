@@ -11,6 +11,7 @@ import pytest
 from kslab.exitcodes import ExitCode
 from kslab.paths import scenarios_dir
 from kslab.scenarios.loader import read_scenario, resolve_params
+from kslab.scenarios.schema import OBSERVER_KINDS
 from kslab.scenarios.template import TemplateError, render
 from kslab.scenarios.validate import ScenarioFileError, validate
 
@@ -112,7 +113,7 @@ def test_references_must_name_params_or_earlier_saves() -> None:
 def test_action_specific_rules() -> None:
     assert error_for(lambda d: d["steps"].__setitem__(3, {"name": "split", "observe": "trafic-split"})) == \
         'scenarios/my.yaml: step 4 "split": field "observe": "trafic-split" is not an observer; one of ' \
-        'traffic-split, replicas, resources, cold-start, latency-layers, explain, isvc (did you mean "traffic-split"?)'
+        f'{", ".join(OBSERVER_KINDS)} (did you mean "traffic-split"?)'
     assert error_for(lambda d: d["steps"].append({"name": "join", "wait_traffic": "load"})) == \
         'scenarios/my.yaml: step 6 "join": field "wait_traffic": no earlier traffic step "load" with background: true'
     assert error_for(lambda d: d["steps"][4]["assert"][0].update(equals=True)).endswith(

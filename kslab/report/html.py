@@ -9,6 +9,7 @@ from html import escape
 from typing import Any
 
 from kslab.models.entries import ScenarioEntry
+from kslab.report.gates import gate_figures
 from kslab.report.record import RunView, ScenarioRun, read_run
 from kslab.report.summary import scenario_measurements
 from kslab.report.text import clean
@@ -102,7 +103,7 @@ def _scenarios(run: RunView, summary: dict[str, Any]) -> list[str]:
     for scenario in run.scenarios:
         entry = scenario.entry
         parts += [_scenario_heading(entry), *_assertion_table(entry), *_timeline_table(entry),
-                  *_measurement_tables(scenario), *_diagnosis_block(entry)]
+                  *_measurement_tables(scenario), *gate_figures(scenario), *_diagnosis_block(entry)]
     return parts
 
 

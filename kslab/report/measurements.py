@@ -49,4 +49,6 @@ def measurement_table(step: str, measured: Observation) -> Table:
 def scenario_measurements(scenario: Mapping[str, Any] | ScenarioRun) -> list[Table]:
     """A table per measurement of ``scenario`` (its record entry, or as read by kslab/report/record.py)."""
     run = scenario if isinstance(scenario, ScenarioRun) else read_scenario(scenario, 0)
-    return [measurement_table(step, measured) for step, measured in run.measurements]
+    from kslab.report.gates import gate_tables  # the canary gates (it imports Table from here)
+
+    return [measurement_table(step, measured) for step, measured in run.measurements] + gate_tables(run)

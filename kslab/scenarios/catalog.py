@@ -17,8 +17,8 @@ SUFFIXES = (".yaml", ".yml")
 USER_DIR = Path("scenarios")
 # `kslab lab` runs the built-ins in this order (others after, by name): raw-mode last, because it leaves
 # the model in RawDeployment mode, which the Knative scenarios cannot patch (mode changes are rejected).
-LAB_ORDER = ("smoke", "canary", "canary-rollback", "canary-standard", "autoscale", "cold-start", "latency-breakdown",
-             "explainer", "raw-mode")
+LAB_ORDER = ("smoke", "canary", "canary-rollback", "canary-standard", "canary-analysis", "autoscale", "cold-start",
+             "latency-breakdown", "explainer", "raw-mode")
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,14 @@ class ScenarioLab:
     def freeze_autoscaler(self, frozen: bool) -> None:
         self.router.freeze_autoscaler = bool(frozen)
 
+    def slow_revision(self, revision: str, seconds: float) -> None:
+        """Every request the router sends to ``revision`` (split or tag host) waits ``seconds`` more."""
+        self.router.slow_revisions[revision] = float(seconds)
+
+    def fail_revision(self, revision: str, share: float) -> None:
+        """``share`` (0..1) of the requests the router sends to ``revision`` answer 500."""
+        self.router.error_revisions[revision] = float(share)
+
     def fail_model_uri(self, uri: str = MODEL2_URIS[0]) -> None:
         """Revisions using ``uri`` never become ready (storage-initializer exits 1, CrashLoopBackOff)."""
         self.knobs.failing_storage_uris.add(uri)

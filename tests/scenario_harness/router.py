@@ -12,6 +12,9 @@ live, like Istio reading VirtualServices:
   moves that many points to the latest revision, for failure tests), then a Ready pod of that revision
   whose queue-proxy (8012) is registered. With no such pod the request is held (activator) until one
   is Ready or ``activator_timeout_s`` passes (503).
+- Fault knobs keyed by revision name (tests only): ``slow_revisions[rev] = seconds`` holds each request routed
+  to ``rev`` that long before forwarding it; ``error_revisions[rev] = share`` answers that share of them 500
+  ``{"error": ...}`` (seeded RNG) without forwarding, as a failing model server would answer.
 - In-flight requests per InferenceService, averaged over ``load_window_s``, go to
   ``cluster.controllers.set_load`` (the simulated KPA) unless ``freeze_autoscaler`` is set.
 """
@@ -57,6 +60,8 @@ class Router(ForwardingServer):
         self.freeze_autoscaler = False
         self.activator_timeout_s = 60.0
         self.load_window_s = 0.5
+        self.slow_revisions: dict[str, float] = {}  # revision -> seconds added to each request routed to it
+        self.error_revisions: dict[str, float] = {}  # revision -> share of its requests answered 500
         self.routed: dict[tuple[str, str], int] = {}  # (namespace, revision or deployment) -> requests sent
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -189,12 +194,26 @@ class Router(ForwardingServer):
                 self._per_pod[pod] = self._per_pod.get(pod, 0) + 1
                 self.routed[(target.namespace, routed_to)] = self.routed.get((target.namespace, routed_to), 0) + 1
             try:
-                return self.forward(url, handler, body)
+                injected = self._inject(routed_to)
+                return injected if injected is not None else self.forward(url, handler, body)
             finally:
                 with self._lock:
                     self._per_pod[pod] -= 1
         finally:
             self._adjust(key, -1)
+
+    def _inject(self, revision: str) -> Answer | None:
+        """The fault knobs of ``revision``: its added latency, then (for its share) a 500 instead of an answer."""
+        delay = self.slow_revisions.get(revision, 0.0)
+        if delay > 0:
+            time.sleep(delay)
+        share = self.error_revisions.get(revision, 0.0)
+        if share > 0:
+            with self._lock:
+                hit = self._rng.random() < share
+            if hit:
+                return Answer(500, b'{"error": "injected by the harness: error_revisions"}')
+        return None
 
     # -- load → simulated KPA ---------------------------------------------------------------------
     def _adjust(self, key: tuple[str, str], delta: int) -> None:
