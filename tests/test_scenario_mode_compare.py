@@ -23,7 +23,7 @@ from tests.scenario_harness.fixture import (  # noqa: F401  (fixtures)
 NS = "kserve-test"
 SLS, RAW = "sklearn-iris-serverless", "sklearn-iris-raw"
 SHORT = ("--set", "rounds=2", "--set", "levels=1,4", "--set", "requests=20", "--set", "in_cluster_levels=4",
-         "--set", "idle_window=20s", "--set", "scale_window=5s", "--set", "step_concurrency=8",
+         "--set", "idle_window=20s", "--set", "scale_window=15s", "--set", "step_concurrency=8",
          "--set", "rollout_timeout=30s", "--set", "ready_timeout=30s", "--set", "request_timeout=20s")
 
 
@@ -90,7 +90,7 @@ def test_mode_compare_side_by_side(kserve: str, scenario_lab: ScenarioLab, capsy
     assert 0 <= parts["scheduled_ms"] <= parts["containers_started_ms"] <= parts["ready_ms"] <= parts["response_ms"]
     rounds = observed(entry, "latency rounds")
     assert rounds["skipped"] == {} and rounds["in_cluster_skipped"] is None
-    endpoint = [c for c in rounds["cells"] if c["path"] == "endpoint"]
+    endpoint = [c for c in rounds["cells"] if c["path"] == "gateway"]
     assert sorted((c["round"], c["level"], c["side"]) for c in endpoint) == sorted(
         (r, lv, s) for r in (1, 2) for lv in (1, 4) for s in ("serverless", "raw"))
     inside = [c for c in rounds["cells"] if c["path"] == "in_cluster"]
@@ -100,10 +100,10 @@ def test_mode_compare_side_by_side(kserve: str, scenario_lab: ScenarioLab, capsy
     for cell in rounds["cells"]:
         assert cell["requests"] == 20 and cell["ok"] + cell["errors"] == cell["requests"], cell
         assert 0 < cell["p50_ms"] <= cell["p99_ms"] <= cell["max_ms"], cell
-    first = {c["round"]: c["side"] for c in endpoint if c["level"] == 1}
-    assert first[1] != first[2] or True  # order alternates; both are measured every round (checked above)
+    first = {c["round"]: c["side"] for c in reversed(endpoint) if c["level"] == 1}  # the earlier cell wins
+    assert (first[1], first[2]) == ("serverless", "raw")  # the side going first alternates by round
     for side in ("serverless", "raw"):
-        cell = rounds["summary"][side]["endpoint"]["4"]
+        cell = rounds["summary"][side]["gateway"]["4"]
         assert cell["rounds"] == 2 and cell["p99_min_ms"] <= cell["p99_ms"] <= cell["p99_max_ms"]
     rollout = observed(entry, "rollout under traffic")["sides"]
     assert rollout["serverless"]["mechanism"] == "Knative revision"
@@ -121,7 +121,24 @@ def test_mode_compare_side_by_side(kserve: str, scenario_lab: ScenarioLab, capsy
     assert rows["cold start (first request)"][:2] == [cold["first_request_ms"], "none"]
     assert rows["containers per pod"][:2] == ["kserve-container, queue-proxy", "kserve-container"]
     assert any(s.startswith("At idle serverless holds 0 pod(s) vs 1 for raw") for s in comparison["reading"])
-    assert any("At c=4 through the managed endpoint, serverless's p99 is" in s for s in comparison["reading"])
+    assert any("At c=4 through the gateway, serverless's p99 is" in s for s in comparison["reading"])
     assert comparison["footprint"]["serverless"] and comparison["footprint"]["raw"]
     # both deleted at the end (cleanup: true)
     assert scenario_lab.lab.isvc(SLS) is None and scenario_lab.lab.isvc(RAW) is None
+    # the report: the side-by-side table and the reading in Markdown and HTML, the four plots in HTML
+    from kslab.report.render import render_all
+
+    written = render_all(scenario_lab.lab.records()[-1].parent, ("md", "html"))
+    markdown, html = written["md"].read_text(), written["html"].read_text()
+    for text in (markdown, html):
+        assert "side by side: Serverless vs RawDeployment" in text and "side by side: reading" in text
+        assert "At idle serverless holds 0 pod(s) vs 1 for raw" in text
+    from kslab.report.modes import comparison_plots
+    from kslab.report.record import read_run
+
+    [scenario] = read_run(scenario_lab.lab.record()).scenarios
+    plots = comparison_plots(scenario)
+    assert [caption for caption, _ in plots] == [f"side by side: {c}" for c in (
+        "latency per concurrency level, both modes", "ready pods over time (footprint)",
+        "serverless cold start, by part", "rollout under traffic: failed requests and p99")]
+    assert all(png.startswith(b"\x89PNG") for _, png in plots)

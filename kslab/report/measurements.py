@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kslab.models.entries import ColdStart, LatencyLayers, Observation, TrafficSplit
+from kslab.models.entries import ColdStart, LatencyLayers, ModeComparison, Observation, TrafficSplit
 from kslab.report.record import ScenarioRun, read_scenario
 
 Table = tuple[str, list[str], list[list[Any]]]
@@ -38,7 +38,16 @@ def split_table(step: str, measured: TrafficSplit) -> Table:
     return title, ["revision", "configured %", "observed %", "requests"], rows
 
 
+def comparison_tables(step: str, measured: ModeComparison) -> list[Table]:
+    """mode-compare: the side-by-side table, then its reading (one sentence per row)."""
+    rows: list[list[Any]] = [list(row) for row in measured.rows]
+    return [(f"{step}: Serverless vs RawDeployment", ["metric", "serverless", "raw", "unit"], rows),
+            (f"{step}: reading", ["what the numbers say"], [[sentence] for sentence in measured.reading])]
+
+
 def measurement_table(step: str, measured: Observation) -> Table:
+    if isinstance(measured, ModeComparison):
+        return comparison_tables(step, measured)[0]
     if isinstance(measured, LatencyLayers):
         return layers_table(step, measured)
     if isinstance(measured, ColdStart):
@@ -49,6 +58,7 @@ def measurement_table(step: str, measured: Observation) -> Table:
 def scenario_measurements(scenario: Mapping[str, Any] | ScenarioRun) -> list[Table]:
     """A table per measurement of ``scenario`` (its record entry, or as read by kslab/report/record.py)."""
     run = scenario if isinstance(scenario, ScenarioRun) else read_scenario(scenario, 0)
-    from kslab.report.gates import gate_tables  # the canary gates (it imports Table from here)
 
-    return [measurement_table(step, measured) for step, measured in run.measurements] + gate_tables(run)
+    return [table for step, measured in run.measurements
+            for table in (comparison_tables(step, measured) if isinstance(measured, ModeComparison)
+                          else [measurement_table(step, measured)])]

@@ -92,7 +92,7 @@ def _reaction(side: dict[str, Any]) -> Any:
 def _level_rows(rounds: dict[str, Any]) -> list[list[Any]]:
     summary = rounds.get("summary") or {}
     rows = []
-    for path in ("endpoint", "in_cluster"):
+    for path in ("gateway", "in_cluster"):
         levels = sorted({int(level) for side in summary.values() for level in (side.get(path) or {})})
         for level in levels:
             for key, label in (("p50_ms", "p50"), ("p99_ms", "p99"), ("throughput_rps", "throughput")):
@@ -177,7 +177,7 @@ def reading(names: dict[str, str], got: dict[str, dict[str, Any]]) -> list[str]:
 def _latency_sentences(rounds: dict[str, Any]) -> list[str]:
     summary = rounds.get("summary") or {}
     out = []
-    for path, where in (("endpoint", "through the managed endpoint"), ("in_cluster", "from inside the cluster")):
+    for path, where in (("gateway", "through the gateway"), ("in_cluster", "from inside the cluster")):
         common = set.intersection(*[set((summary.get(s) or {}).get(path) or {}) for s in SIDES])
         if not common:
             continue

@@ -5,9 +5,10 @@ alternating from round to round, so drift over time (a busy node, a warming cach
 cell is ``requests`` predict calls at ``level`` connections after ``warmup`` calls (a serverless side that
 scaled down between cells is warmed up again, so a cold start is not counted as steady state):
 
-- ``endpoint``: the managed endpoint users take (Knative: the Istio ingress gateway with the InferenceService's
-  Host header; Standard: the predictor Service), kept open for the whole observer, so a port-forward's start is
-  not measured; the port-forward itself is in the path;
+- ``gateway``: the path users take, the Istio ingress gateway with the host of the InferenceService's status.url
+  (Knative: activator/queue-proxy behind it; Standard: KServe's Ingress to the predictor Service); the
+  port-forward to the gateway is kept open for the whole observer, so its start is not measured, but it is in
+  the path;
 - ``in_cluster`` (``in_cluster: true``): the same cell from a load Job inside the cluster
   (kslab.load.incluster) against the InferenceService's cluster address (``status.address.url``), so no
   port-forward is in the path. It needs the load image: ``load.image``, or kslab's own on a kind/minikube node.
@@ -33,7 +34,7 @@ from kslab.scenarios.context import ScenarioContext
 from kslab.scenarios.observers.common import number
 from kslab.scenarios.observers.modes import load_figures, plan, ready_sides, request_body, side_target
 
-PATHS = ("endpoint", "in_cluster")
+PATHS = ("gateway", "in_cluster")
 
 
 def levels_of(raw: Any) -> list[int]:
@@ -118,7 +119,7 @@ def observe_mode_rounds(ctx: ScenarioContext, options: dict[str, Any]) -> dict[s
                     result = drive(targets[side], plan(requests, level), stop=ctx.stop.is_set).to_dict()
                     if result.get("interrupted"):
                         raise KeyboardInterrupt  # the load turned Ctrl-C into a partial result: stop here
-                    cells.append({"round": index + 1, "side": side, "level": level, "path": "endpoint",
+                    cells.append({"round": index + 1, "side": side, "level": level, "path": "gateway",
                                   **load_figures(result)})
                     if image and level in in_cluster_levels:
                         merged = _in_cluster(ctx, ready[side], image, body, requests, level, protocol)

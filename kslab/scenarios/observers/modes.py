@@ -91,11 +91,21 @@ def request_body(ctx: ScenarioContext, options: dict[str, Any], protocol: str = 
 
 @contextmanager
 def side_target(ctx: ScenarioContext, name: str, body: bytes, protocol: str = "v1") -> Iterator[Any]:
-    """The side's managed endpoint held open (its port-forward's start is not measured), as a load Target."""
-    from kslab.load.request import endpoint_target
-    from kslab.scenarios.observers.common import endpoint
+    """The side as users reach it, through the Istio ingress gateway with the host of its status.url (Knative:
+    the route to the revision via activator/queue-proxy; Standard: KServe's Ingress to the predictor Service), as a
+    load Target; the port-forward to the gateway is held open, so its start is not measured, and a rollout that
+    replaces the side's pods does not cut it (a forward to the predictor Service pins one pod)."""
+    import urllib.parse
 
-    with endpoint(for_isvc(ctx, name)) as found:
+    from kslab.load.request import endpoint_target
+    from kslab.models.endpoint import Endpoint
+    from kslab.portforward.endpoints import GATEWAY
+    from kslab.portforward.forward import PortForward
+
+    isvc = ctx.kube().get(R.INFERENCE_SERVICE, name, ctx.namespace)
+    host = urllib.parse.urlsplit(str((isvc.get("status") or {}).get("url") or "")).hostname
+    with PortForward(GATEWAY, access=ctx.access(), ready_timeout=float(ctx.settings.timeouts.request)) as forward:
+        found = Endpoint(base_url=forward.url, model_name=name, host=host, via="port-forward to the gateway")
         yield endpoint_target(found, protocol, body)
 
 
