@@ -63,3 +63,22 @@ def test_uninstall_stack_without_kslab_s_notes_uninstalls_nothing(lab_env, capsy
     assert run([*base, "down", "--provider", "existing", "--uninstall-stack", "--yes"]) == ExitCode.OK
     assert "helm uninstall" not in capsys.readouterr().err
     assert not [a for a in lab_env.calls("helm") if a[0] == "uninstall"]
+
+
+def test_up_waits_for_a_users_release_that_is_not_ready_and_never_upgrades_it(lab_env, capsys, monkeypatch):
+    """A release the user installed at the wanted version but not ready: kslab waits for it and, when it stays
+    broken, fails naming it; it never runs helm upgrade on a release it did not install."""
+    from tests.fakecluster.resources import by_key
+
+    _users_cert_manager(lab_env)
+    deployments = by_key("apps/deployments")
+    lab_env.cluster.store.delete(deployments, "cert-manager", "cert-manager-webhook")  # the user's webhook is gone
+    monkeypatch.setenv("KSLAB_TIMEOUTS__INSTALL", "3")
+    helm_before = len(lab_env.calls("helm"))
+    code = run([*_existing(lab_env), "up", "--provider", "existing"])
+    err = capsys.readouterr().err
+    assert code == ExitCode.CHECK_FAILED, err
+    assert "cert-manager was installed outside kslab and is not ready" in err
+    assert "kslab does not modify releases it did not install" in err
+    upgrades = [a[2] for a in lab_env.calls("helm")[helm_before:] if a[:2] == ["upgrade", "--install"]]
+    assert "cert-manager" not in upgrades, upgrades

@@ -121,6 +121,25 @@ class StackInstaller:
                 self.observer(component.name, "retry", f"{chart.release}: webhook not answering yet, retrying")
                 time.sleep(2)
 
+    def _noted(self, component: Component) -> bool:
+        """Whether kslab installed every release of ``component`` on this cluster (its ledger says so)."""
+        mine = self.ledger.installed() if self.ledger is not None else set()
+        return all((c.release, c.namespace) in mine for c in component.charts)
+
+    def _await_theirs(self, component: Component, result: ComponentResult) -> ComponentResult:
+        """A release someone else installed, at the wanted version but not ready yet: wait for it, never upgrade it."""
+        self.observer(component.name, "wait", "installed outside kslab, not ready yet: waiting (kslab leaves it as is)")
+        for check in component.ready:
+            try:
+                wait_ready(self.kube, check, self.timeout_s)
+            except KslabError as exc:
+                raise CheckFailed(f"{component.name} was installed outside kslab and is not ready: {exc.message}",
+                                  hint="kslab does not modify releases it did not install: repair it "
+                                       "(helm status/history) or uninstall it and run kslab up again") from exc
+        result.action = "already-installed"
+        self.observer(component.name, "skip", f"already installed {result.installed_version or ''}".strip())
+        return result
+
     def install_one(self, component: Component) -> ComponentResult:
         result = ComponentResult(component.name, started=time.monotonic())
         expected = component.version_from.get("expect")
@@ -135,6 +154,8 @@ class StackInstaller:
                 result.action = "already-installed"
                 self.observer(component.name, "skip", f"already installed {result.installed_version or ''}".strip())
                 return result
+            if result.installed_version and component.charts and not self._noted(component):
+                return self._await_theirs(component, result)
             for namespace in dict.fromkeys(c.namespace for c in component.charts):
                 ensure_namespace(self.kube, namespace)  # labelled, so `kslab down` knows kslab made it
             for index, chart in enumerate(component.charts):
