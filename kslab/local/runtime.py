@@ -110,7 +110,8 @@ def _read_state(state: Path, name: str) -> LocalDeployment | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     port_ok = isinstance(deployment.port, int) and not isinstance(deployment.port, bool)
-    if not identity.valid_pid(deployment.pid) or not port_ok or deployment.name != name:
+    if (not identity.valid_pid(deployment.pid) or not port_ok or deployment.name != name
+            or not isinstance(deployment.model_dir, str)):
         return None
     return deployment
 

@@ -134,3 +134,11 @@ def test_terminate_group_refuses_pids_that_mean_a_group_or_everyone(signals_sent
         process.terminate_group(pid, 0.1)
     assert signals_sent == []
     assert process.alive(pid) is False
+
+
+@pytest.mark.parametrize("bad", [{"model_dir": 5}, {"port": "80"}, {"argv": 7}, {"name": "other"}])
+def test_a_malformed_record_is_dropped_without_a_signal(server_a, signals_sent, bad):
+    state_a, deployment = server_a
+    _write_record(state_a, _record(state_a) | bad)
+    assert runtime.status(state_a, MODEL) is None
+    assert [s for s in signals_sent if s[2] != 0] == [] and process.alive(deployment.pid)
