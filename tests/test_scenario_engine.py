@@ -112,7 +112,8 @@ def test_a_failed_step_runs_catch_doctor_finally_in_reverse_then_cleanups(tmp_pa
     assert recorder.calls == ["deploy", "promote", "evidence", "doctor sklearn-iris", "f2", "f1", "cleanup deploy"]
     assert result["verdict"] == "failed"
     assert result["reason"] == 'step 2 "promote": promote broke'
-    assert result["diagnosis"] == {"broken": {"layer": "InferenceService", "detail": "not Ready"}}
+    assert result["diagnosis"] == {"isvc": "sklearn-iris", "broken": {"layer": "InferenceService",
+                                                                      "detail": "not Ready"}}
     stored = on_disk(record)["scenarios"][0]
     assert [(s["name"], s["phase"], s["result"]) for s in stored["steps"]] == [
         ("deploy", "main", "ok"), ("promote", "main", "failed"), ("evidence", "catch", "ok"),
@@ -337,7 +338,8 @@ class FakeKube:
         self.applied: list[tuple[str, dict, str | None]] = []
 
     def find(self, ref: Any, name: str, namespace: str | None = None) -> dict:
-        return {"metadata": {"name": name}}
+        """Everything exists already, made by kslab (so apply may update it; ownership is tested elsewhere)."""
+        return {"metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "kslab"}}}
 
     def apply(self, ref: Any, body: dict, namespace: str | None = None) -> dict:
         self.applied.append((ref.plural, body, namespace))
@@ -384,3 +386,28 @@ def test_apply_inline_manifests_are_labelled_and_files_stay_under_manifests(tmp_
     for outside in ("../pyproject.toml", "/etc/passwd", "isvc/missing.yaml"):
         with pytest.raises(UsageError, match="is not a file under manifests/"):
             apply(ctx, StepCall("bad", "apply", {"file": outside}, {}, None))
+
+
+def test_the_diagnosis_walks_each_applied_isvc_and_names_the_broken_one(tmp_path: Path) -> None:
+    """A scenario that applies InferenceServices not named by its ``name`` parameter (mode-compare's
+    <name>-serverless and <name>-raw) is diagnosed on what it applied, not on a name it never made."""
+    sc = scenario([{"name": "deploy", "apply": {"isvc": "x"}},
+                   {"name": "promote", "patch": {"resource": "isvc", "name": "x", "merge": {}}}])
+    recorder = Recorder(fail="promote")
+    walked: list[str] = []
+
+    def apply_two(ctx: ScenarioContext, call: StepCall) -> dict[str, Any]:
+        return {"applied": [{"kind": "InferenceService", "name": "m-serverless"}, {"kind": "ConfigMap", "name": "c"},
+                            {"kind": "InferenceService", "name": "m-raw"}]}
+
+    def doctor(session: Session, name: str) -> dict[str, Any]:
+        walked.append(name)
+        return {"broken": {"layer": "Predictor pods", "detail": "stuck"} if name == "m-raw" else None}
+
+    hooks = recorder.hooks()
+    hooks.actions = {**hooks.actions, "apply": apply_two}
+    hooks.doctor = doctor
+    record = RunRecord(tmp_path / "reports", "scenario")
+    result = run_scenario(Session(Settings(provider="existing"), record=record), sc, dict(sc.params), None, hooks)
+    assert walked == ["m-serverless", "m-raw"]
+    assert result["diagnosis"] == {"isvc": "m-raw", "broken": {"layer": "Predictor pods", "detail": "stuck"}}

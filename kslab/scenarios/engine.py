@@ -194,15 +194,28 @@ class Runner:
         return interrupted
 
     def _diagnose(self) -> None:
+        """The doctor's layer walk of each InferenceService the scenario applied (the ``name`` parameter when it
+        applied none); the first one with a broken layer is the diagnosis, named by ``isvc``."""
         if self.hooks.doctor is None or not self.ctx.provider.has_cluster:
             return
-        self.ctx.progress("diagnosis", "doctor", self.ctx.isvc)
-        try:
-            self.ctx.result["diagnosis"] = self.hooks.doctor(self.ctx.session, self.ctx.isvc)
-        except Exception as exc:  # the diagnosis is evidence, never a reason to skip the cleanup
-            self.ctx.result["diagnosis"] = {"error": getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"}
+        diagnosis: dict[str, Any] | None = None
+        for name in self._applied_isvcs():
+            self.ctx.progress("diagnosis", "doctor", name)
+            try:
+                found = {"isvc": name, **self.hooks.doctor(self.ctx.session, name)}
+            except Exception as exc:  # the diagnosis is evidence, never a reason to skip the cleanup
+                found = {"error": getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"}
+            if diagnosis is None or (found.get("broken") and not diagnosis.get("broken")):
+                diagnosis = found
+        self.ctx.result["diagnosis"] = diagnosis
         self.ctx.progress("diagnosis", "ok", "")
         self.ctx.record.flush()
+
+    def _applied_isvcs(self) -> list[str]:
+        names = [str(item.get("name")) for step in self.ctx.result["steps"] if step.get("action") == "apply"
+                 for item in (step.get("observations") or {}).get("applied") or []
+                 if isinstance(item, Mapping) and item.get("kind") == "InferenceService"]
+        return list(dict.fromkeys(names)) or [self.ctx.isvc]
 
     def _start_timelines(self) -> None:
         self.timelines = None
