@@ -142,3 +142,19 @@ def test_mode_compare_side_by_side(kserve: str, scenario_lab: ScenarioLab, capsy
         "latency per concurrency level, both modes", "ready pods over time (footprint)",
         "serverless cold start, by part", "rollout under traffic: failed requests and p99")]
     assert all(png.startswith(b"\x89PNG") for _, png in plots)
+
+
+def test_a_side_that_never_gets_ready_fails_the_comparison_naming_it_and_its_layer(
+        scenario_lab: ScenarioLab, capsys: pytest.CaptureFixture[str]) -> None:
+    """The Knative ingress never ready (net-istio cannot program the gateway): the serverless side is stuck, the
+    raw side (no Knative route) becomes Ready; the comparison fails naming the serverless side and its layer, the
+    diagnosis names the InferenceService that is broken, and the cleanup still deletes both."""
+    scenario_lab.knobs.ingress_ready = False
+    code, output, entry = run(scenario_lab, capsys, "--set", "ready_timeout=8s", "--set", "in_cluster=false")
+    assert (code, entry["verdict"]) == (1, "failed"), output[-3000:]
+    sides = observed(entry, "both ready")["sides"]
+    assert sides["raw"]["ready"] is True and sides["serverless"]["ready"] is False
+    assert sides["serverless"]["stuck_layer"] and sides["serverless"]["stuck"], sides["serverless"]
+    assert "serverless" in entry["reason"] and "never became Ready" in entry["reason"], entry["reason"]
+    assert entry["diagnosis"]["isvc"] == SLS and entry["diagnosis"]["broken"], entry["diagnosis"]
+    assert scenario_lab.lab.isvc(SLS) is None and scenario_lab.lab.isvc(RAW) is None

@@ -11,7 +11,8 @@ Options: serverless, raw, label (a name for this snapshot, e.g. deployed / idle)
 pods must first reach zero: the idle window) with timeout (wait_zero's limit, 120s). Result: label,
 sides{side: {isvc, objects{kind: n}, object_total, pods, ready_pods, containers, requests_per_pod{cpu_m,
 memory_mi}, container_requests{name: {cpu_m, memory_mi}}, requests_total{cpu_m, memory_mi}}}, waited_s,
-reached_zero.
+reached_zero (false without waiting, with ``not_ready``, when that side's InferenceService is not Ready: having no
+pods because it never served is not scaling to zero).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from kslab.kube.quantity import cpu_millis, memory_bytes
 from kslab.kube.resources import ResourceRef
 from kslab.scenarios.context import ScenarioContext
 from kslab.scenarios.observers.common import seconds
-from kslab.scenarios.observers.modes import SIDES, is_ready, live_pods, side_names, wait_until
+from kslab.scenarios.observers.modes import SIDES, is_ready, isvc_outcome, live_pods, side_names, wait_until
 
 Obj = dict[str, Any]
 MI = 1024 * 1024
@@ -121,8 +122,11 @@ def observe_footprint(ctx: ScenarioContext, options: dict[str, Any]) -> dict[str
             raise UsageError(f"with.wait_zero must be one of {', '.join(SIDES)}, got {zero!r}")
         timeout = seconds(options, "timeout", 120.0)
         started = time.monotonic()
-        ctx.progress("footprint", "wait", f"{names[zero]} at zero pods (up to {timeout:g}s)")
-        out["reached_zero"] = wait_until(ctx, lambda: not live_pods(ctx, names[zero]), timeout)
+        if isvc_outcome(ctx, names[zero])[0] != "ready":  # no pods because it never served is not scale to zero
+            out["reached_zero"], out["not_ready"] = False, f"InferenceService {names[zero]} is not Ready"
+        else:
+            ctx.progress("footprint", "wait", f"{names[zero]} at zero pods (up to {timeout:g}s)")
+            out["reached_zero"] = wait_until(ctx, lambda: not live_pods(ctx, names[zero]), timeout)
         out["waited_s"] = round(time.monotonic() - started, 3)
         ctx.mark(f"footprint {out['label']}: {zero} " + ("at zero" if out["reached_zero"] else "not at zero"))
     out["t_s"] = ctx.elapsed()
