@@ -79,10 +79,10 @@ def test_lab_ci_writes_a_record_and_every_report_from_real_measurements(lab_run,
     assert "| Scenarios | 2 passed |" in markdown
     assert summary_file.read_text().strip() == markdown.strip()
 
-    # HTML: self-contained, with the plots (latency histogram, canary split, step durations among them)
+    # HTML: self-contained, with the plots (latency per level, canary split, step durations among them)
     html = (run_dir / "report.html").read_text()
     assert html.count(PNG) >= 4 and "http://" not in html.replace("http://sklearn-iris", "")
-    assert "Canary split" in html and "Latency histogram" in html
+    assert "Canary split" in html and "Latency distribution per level" in html
 
 
 def test_a_failed_scenario_fails_the_lab_but_the_load_and_report_still_happen(lab_run, capsys, monkeypatch):

@@ -41,7 +41,7 @@ def report(
         _list(cli, reports_dir, output)
         return
     if compare is not None:
-        _compare(cli, resolve_run(reports_dir, compare), resolve_run(reports_dir, run), output)
+        _compare(cli, resolve_run(reports_dir, compare), resolve_run(reports_dir, run), output, out)
         return
     _render(cli, resolve_run(reports_dir, run), formats, out, output)
 
@@ -79,19 +79,23 @@ def _list(cli: CliContext, reports_dir: Path, output: str | None) -> None:
     emit(cli, runs, output)
 
 
-def _compare(cli: CliContext, baseline: Path, current_run: Path, output: str | None) -> None:
+def _compare(cli: CliContext, baseline: Path, current_run: Path, output: str | None, out: Path | None) -> None:
     from kslab.report.compare import METHOD, compare, noise_rows
+    from kslab.report.compare_page import write_compare_page
     from kslab.report.runs import load_record
 
-    result = compare(load_record(baseline), load_record(current_run), cli.settings.report.thresholds)
+    old, new = load_record(baseline), load_record(current_run)
+    result = compare(old, new, cli.settings.report.thresholds)
+    page = write_compare_page(old, new, result, out if out is not None else current_run)
     if (output or cli.settings.output) == "table":
         rows: list[dict[str, Any]] = [{**{k: v for k, v in row.items() if k != "per_second"},
                                        "change_pct": "-" if row["change_pct"] is None else f"{row['change_pct']:+g} %"}
                                       for row in result.rows]
         emit(cli, rows, "table", title=f"{result.current} against baseline {result.baseline}")
         emit(cli, noise_rows(result), "table", title=f"What the gate compared: {METHOD}")
+        print(f"html: {page}")
     else:
-        emit(cli, result.to_dict(), output)
+        emit(cli, result.to_dict() | {"page": str(page)}, output)
     if result.regressions:
         raise CheckFailed("regression against the baseline: " + "; ".join(result.regressions),
                           "thresholds are report.thresholds in kslab.yaml (see docs/report.md)")
