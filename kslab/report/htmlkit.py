@@ -27,7 +27,8 @@ th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums;
 .ok,.passed{color:#2e7d32}.failed,.error,.regression{color:#c62828;font-weight:bold}.skipped{color:#757575}
 .interrupted,.running,.within-noise{color:#ef6c00}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(165px,1fr));gap:.8rem;margin:1rem 0 1.5rem}
-.card{background:#fff;border:1px solid #e0e0e0;border-top:5px solid #90a4ae;border-radius:6px;padding:.7rem .9rem}
+.card{background:#fff;border:1px solid #e0e0e0;border-top:5px solid #90a4ae;border-radius:6px;padding:.7rem .9rem;
+font-weight:normal}
 .card.ok{border-top-color:#2e7d32}.card.failed{border-top-color:#c62828}.card.warn{border-top-color:#ef6c00}
 .card .label{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:#616161}
 .card .value{font-size:1.4rem;font-weight:700;margin:.15rem 0;color:#212121}
