@@ -138,10 +138,13 @@ def test_mode_compare_side_by_side(kserve: str, scenario_lab: ScenarioLab, capsy
 
     [scenario] = read_run(scenario_lab.lab.record()).scenarios
     plots = comparison_plots(scenario)
-    assert [caption for caption, _ in plots] == [f"side by side: {c}" for c in (
-        "latency per concurrency level, both modes", "ready pods over time (footprint)",
-        "serverless cold start, by part", "rollout under traffic: failed requests and p99")]
+    captions = [f"{c} — side by side" for c in (
+        "Latency per concurrency level, both modes", "Ready pods over time (footprint)",
+        "Serverless cold start, by part", "Rollout under traffic: failed requests and p99")]
+    assert [caption for caption, _ in plots] == captions
     assert all(png.startswith(b"\x89PNG") for _, png in plots)
+    for caption in captions:  # each drawn in the HTML report's scenario section, as an embedded image
+        assert f'alt="{caption}" src="data:image/png;base64,' in html, caption
 
 
 def test_a_side_that_never_gets_ready_fails_the_comparison_naming_it_and_its_layer(

@@ -3,44 +3,26 @@
 Latency per level for both modes on one chart (p50 and p99, median of the rounds with their range), ready pods of
 each side over the scenario (the footprint), the serverless cold start's parts, and each side's rollout timeline
 (failed requests and p99 per second, with the change and the moment it served 100 %). The tables and the reading
-come through kslab/report/measurements.py like every measurement; matplotlib is imported only when drawing.
+come through kslab/report/measurements.py like every measurement; matplotlib is imported only when drawing, with the
+report's shared chart style (kslab/report/charts.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import partial
 
 from kslab.models.entries import ModeComparison
+from kslab.report.charts import HEIGHT_IN, WIDTH_IN, figure, png, pyplot
 from kslab.report.record import ScenarioRun
 
 COLOURS = {"serverless": "#1565c0", "raw": "#ef6c00"}
 
 
-def _plt() -> Any:
-    # kept here while kslab/report/plots.py is being restructured; switch to its shared helpers once they land
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig: Any) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=90)
-    _plt().close(fig)
-    return buffer.getvalue()
-
-
 def latency_plot(measured: ModeComparison) -> bytes | None:
     if not measured.levels:
         return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, ax = figure()
     drawn = False
     for side, paths in measured.levels.items():
         for path, style in (("gateway", "-"), ("in_cluster", ":")):
@@ -58,47 +40,44 @@ def latency_plot(measured: ModeComparison) -> bytes | None:
                             label=f"{side} {key[:-3]} ({path.replace('_', '-')})")
                 drawn = True
     if not drawn:
-        plt.close(fig)
+        pyplot().close(fig)
         return None
     ax.set_xlabel("concurrency")
     ax.set_ylabel("ms (median of rounds, range)")
     ax.legend(fontsize=7)
-    return _png(fig)
+    return png(fig)
 
 
 def footprint_plot(measured: ModeComparison) -> bytes | None:
     if not measured.footprint or not any(measured.footprint.values()):
         return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    fig, ax = figure(height=HEIGHT_IN * 0.8)
     for side, series in measured.footprint.items():
         if series:
             ax.step([p[0] for p in series], [p[1] for p in series], where="post", color=COLOURS.get(side), label=side)
     ax.set_xlabel("scenario time (s)")
     ax.set_ylabel("ready pods")
     ax.legend(fontsize=8)
-    return _png(fig)
+    return png(fig)
 
 
 def cold_start_plot(measured: ModeComparison) -> bytes | None:
     parts = {k: v for k, v in (measured.cold_start or {}).items() if v is not None}
     if not parts:
         return None
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 2.4))
+    fig, ax = figure(height=HEIGHT_IN * 0.7)
     names = list(parts)
     ax.barh(names, [parts[n] for n in names], color=COLOURS["serverless"])
     ax.set_xlabel("ms from sending the first request (serverless; raw has no cold start)")
     ax.invert_yaxis()
-    return _png(fig)
+    return png(fig)
 
 
 def rollout_plot(measured: ModeComparison) -> bytes | None:
     sides = {s: r for s, r in (measured.rollout or {}).items() if r.get("series")}
     if not sides:
         return None
-    plt = _plt()
-    fig, axes = plt.subplots(len(sides), 1, figsize=(7, 2.4 * len(sides)), squeeze=False)
+    fig, axes = figure(len(sides), 1, height=HEIGHT_IN * 0.7 * len(sides), width=WIDTH_IN, squeeze=False)
     for ax, (side, rollout) in zip(axes[:, 0], sides.items(), strict=True):
         series = rollout["series"]
         ts = [row.get("t") or 0 for row in series]
@@ -113,20 +92,23 @@ def rollout_plot(measured: ModeComparison) -> bytes | None:
         ax.set_xlabel("s since the load started")
         ax.set_ylabel("failed")
         twin.set_ylabel("p99 ms")
-    return _png(fig)
+    return png(fig)
+
+
+CHARTS = (("Latency per concurrency level, both modes", latency_plot),
+          ("Ready pods over time (footprint)", footprint_plot),
+          ("Serverless cold start, by part", cold_start_plot),
+          ("Rollout under traffic: failed requests and p99", rollout_plot))
+
+
+def planned(scenario: ScenarioRun) -> list[tuple[str, Callable[[], bytes | None]]]:
+    """(caption, draw) of every chart of every mode-compare step of ``scenario``: the report draws them in the
+    scenario's section (kslab/report/plots.py)."""
+    return [(f"{caption} — {step}", partial(draw, measured)) for step, measured in scenario.measurements
+            if isinstance(measured, ModeComparison) for caption, draw in CHARTS]
 
 
 def comparison_plots(scenario: ScenarioRun) -> list[tuple[str, bytes]]:
-    """Every plot of every mode-compare step of ``scenario`` that has data."""
-    out = []
-    for step, measured in scenario.measurements:
-        if not isinstance(measured, ModeComparison):
-            continue
-        for caption, draw in (("latency per concurrency level, both modes", latency_plot),
-                              ("ready pods over time (footprint)", footprint_plot),
-                              ("serverless cold start, by part", cold_start_plot),
-                              ("rollout under traffic: failed requests and p99", rollout_plot)):
-            png = draw(measured)
-            if png is not None:
-                out.append((f"{step}: {caption}", png))
-    return out
+    """Every plot of every mode-compare step of ``scenario`` that has data, drawn."""
+    drawn = [(caption, draw()) for caption, draw in planned(scenario)]
+    return [(caption, image) for caption, image in drawn if image is not None]
