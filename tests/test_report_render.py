@@ -179,13 +179,20 @@ def test_an_incomplete_run_renders_with_a_banner_and_valid_outputs(tmp_path_fact
     assert root.get("errors") == "2"
 
 
+def created(run_id: str, **rest: object) -> dict:
+    """What kslab/models/run_record.py writes the moment a run starts (the run schema's required keys): a run
+    killed at any later point has at least this; everything else may be missing."""
+    return {"schema": "kslab.run/v1", "run_id": run_id, "command": run_id.split("-")[1],
+            "tool": {"kslab": "0.1.0", "python": "3.11.7"}, "started_at": "2026-11-24T01:00:00.000000Z",
+            "finished_at": None, "result": "running", "settings": {}, "steps": [], "environment": {}, **rest}
+
+
 @pytest.mark.parametrize("record", [
-    {"schema": "kslab.run/v1", "run_id": "20261124T010000Z-up-0001"},
-    {"schema": "kslab.run/v1", "run_id": "20261124T010000Z-up-0002", "result": "ok", "steps": [{"name": "cluster"}],
-     "scenarios": [{"name": "canary"}], "settings": None, "tool": None},
-    {"schema": "kslab.run/v1", "run_id": "20261124T010000Z-load-0003", "result": "failed", "finished_at": "x",
-     "steps": [{"name": "load", "result": "ok", "observations": {"latency": {}, "throughput_rps": None,
-                                                                  "steps": [{"level": 2}], "series": [{"t": 0}]}}]},
+    created("20261124T010000Z-up-0001"),
+    created("20261124T010000Z-up-0002", result="ok", steps=[{"name": "cluster"}], scenarios=[{"name": "canary"}]),
+    created("20261124T010000Z-load-0003", result="failed", finished_at="2026-11-24T01:00:09.000000Z",
+            steps=[{"name": "load", "result": "ok", "observations": {"latency": {}, "throughput_rps": None,
+                                                                     "steps": [{"level": 2}], "series": [{"t": 0}]}}]),
 ])
 def test_records_missing_keys_still_render(tmp_path, monkeypatch, record):
     run_dir = write_run(tmp_path / "reports", record)
@@ -229,15 +236,16 @@ def test_an_ill_typed_field_is_one_line_naming_the_run_and_the_field(tmp_path_fa
     monkeypatch.chdir(tmp_path)
     assert run(["report"]) == ExitCode.USAGE
     err = capsys.readouterr().err
-    assert err.splitlines()[0].startswith(f"error: run {record['run_id']}: steps[{index}].{field}"), err
+    assert err.splitlines()[0].startswith(f"error: reports/{record['run_id']}/run.json is not a valid run record: "
+                                          f"steps[{index}].{field}"), err
     assert "Traceback" not in err and not (run_dir / "report.md").exists()
 
 
 def test_an_entry_that_is_not_an_object_is_one_line(tmp_path, monkeypatch, capsys):
-    record = {"schema": "kslab.run/v1", "run_id": "20261124T010000Z-up-0004", "result": "ok",
-              "scenarios": [{"name": "canary"}, "not a scenario"]}
+    record = created("20261124T010000Z-up-0004", result="ok", scenarios=[{"name": "canary"}, "not a scenario"])
     write_run(tmp_path / "reports", record)
     monkeypatch.chdir(tmp_path)
     assert run(["report", record["run_id"], "--format", "junit"]) == ExitCode.USAGE
     assert capsys.readouterr().err.splitlines()[0] == \
-        "error: run 20261124T010000Z-up-0004: scenarios[1]: expected an object, got str 'not a scenario'"
+        ("error: reports/20261124T010000Z-up-0004/run.json is not a valid run record: scenarios[1]: expected an "
+         "object, got str 'not a scenario'")

@@ -80,7 +80,12 @@ def list_runs(reports_dir: Path, skipped: list[tuple[Path, str]] | None = None) 
 def resolve_run(reports_dir: Path, run: str | None) -> Path:
     """The directory of ``run``: None or "latest" (the newest run), a run id, a unique id prefix, or a path."""
     if run is None or run == "latest":
-        runs = list_runs(reports_dir)
+        skipped: list[tuple[Path, str]] = []
+        runs = list_runs(reports_dir, skipped)
+        if not runs and skipped:  # nothing valid to fall back to: say what is wrong with the newest record
+            newest = max(skipped, key=lambda s: s[0].name)
+            raise UsageError(newest[1], "the file was changed after kslab wrote it; restore it or move the run "
+                                        "directory away (kslab report --list names every record it skips)")
         if not runs:
             raise UsageError(f"no runs in {reports_dir}", "run a kslab command first, e.g. kslab lab --provider local")
         return runs[0].dir
