@@ -95,14 +95,14 @@ def test_p99_of_a_slow_canary_fails_with_the_interval() -> None:
     assert result.evidence["ratio"] > 10
 
 
-def test_one_slow_outlier_is_not_evidence_but_is_not_a_pass_either() -> None:
+def test_one_slow_outlier_is_not_evidence() -> None:
     """p99 of 50 samples is set by the two slowest: one 30 ms outlier lifts the canary's p99 past 1.2 x the
-    stable's, but a resample without it is within, so the verdict is inconclusive (not fail, not pass)."""
+    stable's, but resamples without it are within, so it is not significantly worse: pass, saying so."""
     rule = gate(metric="p99_ms", at_most="stable", factor=1.2, min_samples=30)
     canary = (*STABLE_MS[:-1], 30.0)
     result = G.evaluate_gate(rule, samples(50, latencies=canary), samples(50, latencies=STABLE_MS))
     assert result.observed > result.bound
-    assert result.status == "inconclusive", result.reason
+    assert result.status == "pass" and "but not significantly" in result.reason, result.reason
     low, high = result.evidence["margin_ci_ms"]
     assert low <= 0 < high
 

@@ -57,8 +57,9 @@ def measurement_table(step: str, measured: Observation) -> Table:
 
 def scenario_measurements(scenario: Mapping[str, Any] | ScenarioRun) -> list[Table]:
     """A table per measurement of ``scenario`` (its record entry, or as read by kslab/report/record.py)."""
-    run = scenario if isinstance(scenario, ScenarioRun) else read_scenario(scenario, 0)
+    from kslab.report.gates import gate_tables  # the canary gates (it imports Table from here)
 
+    run = scenario if isinstance(scenario, ScenarioRun) else read_scenario(scenario, 0)
     return [table for step, measured in run.measurements
             for table in (comparison_tables(step, measured) if isinstance(measured, ModeComparison)
-                          else [measurement_table(step, measured)])]
+                          else [measurement_table(step, measured)])] + gate_tables(run)
