@@ -122,5 +122,20 @@ def test_a_port_forward_that_keeps_dying_fails_the_load_and_says_so(lab, capsys,
     assert code == ExitCode.CHECK_FAILED, err
     assert "gave up after 5 restarts" in err, err
     _no_forward_left(lab.tmp_path)
-    if record["result"] != "failed":  # kslab load finishes its record before the endpoint block ends (cli/load.py)
-        pytest.xfail("the load record is finished 'ok' before leaving the endpoint raises the forward's failure")
+    # the endpoint lives inside the record's load step: the record ends failed, the step says why
+    assert record["result"] == "failed"
+    step = record["steps"][-1]
+    assert step["name"] == "load" and step["result"] == "failed" and "gave up after 5 restarts" in step["error"]
+
+
+def test_a_port_forward_that_never_comes_up_fails_the_load_record_with_its_reason(lab, capsys, fake_tools):
+    knative_lab(lab.cluster)
+    lab.cluster.store.delete(SERVICES, "istio-system", "istio-ingressgateway")  # nothing to forward to
+    code, out, err = kslab(capsys, "-n", NS, "load", NAME, "--duration", "2s", "-c", "2")
+    record = _checked_record(lab, out, err)
+    assert code != ExitCode.OK, err
+    assert record["result"] == "failed"
+    step = record["steps"][-1]
+    assert step["name"] == "load" and step["result"] == "failed" and step["error"], step
+    assert step["error"].splitlines()[0] in err, (step["error"], err)
+    _no_forward_left(lab.tmp_path)

@@ -94,12 +94,12 @@ class Aggregate:
             self.last_row = row
 
     def live(self, elapsed_s: float) -> dict[str, Any]:
-        """What a progress line shows: elapsed, req/s of the last whole second, p99 so far, errors."""
+        """What a progress line shows: elapsed, OK answers per second so far, p99 so far, errors."""
         requests = self.counts.ok + self.counts.error_total
         measured = max(elapsed_s - self.warmup_seconds, 1e-9)
         p99 = self.total.get_value_at_percentile(99.0) / 1000 if self.total.get_total_count() else None
         return {"elapsed_s": round(elapsed_s, 1), "requests": requests,
-                "rps": round(requests / measured, 1) if elapsed_s > self.warmup_seconds else 0.0,
+                "rps": round(self.counts.ok / measured, 1) if elapsed_s > self.warmup_seconds else 0.0,
                 "p99_ms": p99, "errors": self.counts.error_total, "warmup": elapsed_s < self.warmup_seconds}
 
     def load_result(self, target_url: str, elapsed_s: float, ends: list[EngineEnd]) -> LoadResult:
@@ -127,5 +127,5 @@ class Aggregate:
         requests = counts.ok + counts.error_total
         return {"requests": requests, "ok": counts.ok, "errors": dict(sorted(counts.errors.items())),
                 "error_total": counts.error_total, "late": counts.late,
-                "throughput_rps": round(requests / seconds, 1) if seconds > 0 else None,
+                "throughput_rps": round(counts.ok / seconds, 1) if seconds > 0 else None,  # answered, not sent
                 "latency": Latency(**summarize(histogram))}

@@ -10,6 +10,8 @@ from kslab.util.durations import duration_seconds
 
 DEFAULT_CONCURRENCY = 10
 DEFAULT_DURATION_S = 10.0
+MAX_RATE_RPS = 1_000_000.0  # far past what one machine's generator drives; 1e12 is a typo, not a plan
+FD_RESERVE = 64  # files a worker keeps open besides its connections (the interpreter, the loop, stdio, logs)
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,10 @@ def parse_profile(text: str) -> tuple[Step, ...]:
 
 
 def build_plan(*, concurrency: int | None, duration: str | None, requests: int | None, rate: float | None,
-               profile: str | None, warmup: str | None, timeout: str | None, workers: int) -> LoadPlan:
-    """Check the flags against each other and return the plan; UsageError (exit 2) on a bad combination."""
+               profile: str | None, warmup: str | None, timeout: str | None, workers: int,
+               here: bool = True) -> LoadPlan:
+    """Check the flags against each other and return the plan; UsageError (exit 2) on a bad combination.
+    ``here``: this process drives it, so its connections must fit the open-file limit (not so in-cluster)."""
     if requests is not None and duration is not None:
         raise UsageError("--requests and --duration exclude each other", "give one of them")
     if rate is not None and profile is not None:
@@ -85,8 +89,9 @@ def build_plan(*, concurrency: int | None, duration: str | None, requests: int |
         raise UsageError("--requests must be at least 1")
     if concurrency is not None and concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    if rate is not None and rate <= 0:
-        raise UsageError("--rate must be positive (requests per second)")
+    if rate is not None and not 0 < rate <= MAX_RATE_RPS:  # also NaN and inf
+        raise UsageError(f"--rate {rate:g} is not a rate kslab can drive: give 0 < rate <= {MAX_RATE_RPS:,.0f} "
+                         "requests per second", "for more, run several generators (--in-cluster --pods N)")
     if workers < 1:
         raise UsageError("--workers must be at least 1")
     warmup_s = parse_duration(warmup, "--warmup", allow_zero=True) if warmup else 0.0
@@ -110,4 +115,35 @@ def build_plan(*, concurrency: int | None, duration: str | None, requests: int |
                          "lower --workers or raise --concurrency")
     if requests is not None and warmup_s:
         raise UsageError("--warmup needs a timed run", "use --duration with --warmup")
+    _check_warmup(plan)
+    if here:
+        check_open_files(plan)
     return plan
+
+
+def _check_warmup(plan: LoadPlan) -> None:
+    """A warm-up as long as the run leaves nothing to measure."""
+    timed = [s.duration_s for s in plan.steps if s.duration_s is not None]
+    if plan.warmup_s and timed and plan.warmup_s >= sum(timed):
+        raise UsageError(f"--warmup {plan.warmup_s:g}s is not shorter than the run ({sum(timed):g}s): nothing "
+                         "would be measured", "shorten --warmup or lengthen --duration")
+
+
+def check_open_files(plan: LoadPlan, limits: tuple[int, int] | None = None) -> None:
+    """Each worker holds its share of the connections open at once: refuse a plan past the open-file limit
+    (RLIMIT_NOFILE, ``limits`` = (soft, hard)) instead of failing thousands of connects or hanging."""
+    import resource
+
+    soft, hard = limits or resource.getrlimit(resource.RLIMIT_NOFILE)
+    per_worker = -(-plan.connections // plan.workers)
+    needed = per_worker + FD_RESERVE
+    if soft == resource.RLIM_INFINITY or needed <= soft:
+        return
+    flag = "--concurrency" if plan.mode != "profile" else "--profile's top level"
+    if hard == resource.RLIM_INFINITY or needed <= hard:
+        hint = f"raise the limit first (ulimit -n {needed}), lower {flag}, or spread it over more --workers"
+    else:
+        hint = (f"the hard limit is {hard}: lower {flag} to at most {max(hard - FD_RESERVE, 1)} per worker, or "
+                "spread it over more --workers")
+    raise UsageError(f"{flag} {plan.connections} needs {needed} open files per load worker, more than this "
+                     f"process may open ({soft}, ulimit -n)", hint)

@@ -91,7 +91,7 @@ def merge_results(pods: list[dict[str, Any]], target: str) -> dict[str, Any]:
         "unfinished": sum(int(p.get("unfinished") or 0) for p in pods),
         "requests": requests, "ok": summed["ok"], "errors": dict(sorted(errors.items())),
         "error_total": summed["error_total"], "late": summed["late"],
-        "throughput_rps": round(requests / longest, 1) if longest > 0 else None,
+        "throughput_rps": round(summed["ok"] / longest, 1) if longest > 0 else None,  # answered, not sent
         "latency": summarize(histogram),
         "histogram": encode(histogram),
     }

@@ -65,14 +65,19 @@ def load_model(provider: Provider, model: str, plan: LoadPlan, *, protocol: str 
 
 
 def record_load(record: RunRecord, step: str, run: Callable[[], LoadResult | Mapping[str, Any]],
-                **inputs: Any) -> dict[str, Any]:
+                judge: Callable[[dict[str, Any]], None] | None = None, **inputs: Any) -> dict[str, Any]:
     """``run()`` as run-record step ``step`` (``inputs`` as its inputs): the result (a LoadResult, or the merged
     dict of an in-cluster run) becomes the step's observations; an interrupted run marks the step interrupted.
-    Returns the result as a dict, as the record holds it."""
+    ``judge(result)`` may add keys to the result and raise (kslab.load.verdict): the step then fails with its
+    message, its observations kept. Returns the result as a dict, as the record holds it."""
     with record.step(step, **inputs) as observations:
         found = run()
         result = dict(found) if isinstance(found, Mapping) else found.to_dict()
-        observations.update(result)
+        try:
+            if judge is not None:
+                judge(result)
+        finally:
+            observations.update(result)
         if result["interrupted"]:
             observations["_result"] = "interrupted"
     return result

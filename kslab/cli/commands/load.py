@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -50,6 +51,8 @@ def load(
     image: Annotated[str | None, _opt("--in-cluster: generator image (default load.image; on kind/minikube "
                                       "kslab builds and loads kslab/load:<version>).")] = None,
     provider: Annotated[str | None, _opt("kind, minikube, existing or local.", "--provider")] = None,
+    ci: Annotated[bool, typer.Option("--ci", help="An open loop that does not reach its --rate fails (exit 1) "
+                                     "instead of a warning.", show_default=False)] = False,
     output: OutputOption = None,
 ) -> None:
     """Drive load at a model and report latency percentiles, errors and throughput.
@@ -66,16 +69,17 @@ def load(
     if protocol not in PROTOCOLS:
         raise UsageError(f"--protocol {protocol!r} is not one of {', '.join(PROTOCOLS)}")
     plan = build_plan(concurrency=concurrency, duration=duration, requests=requests, rate=rate, profile=profile,
-                      warmup=warmup, timeout=timeout, workers=workers)
+                      warmup=warmup, timeout=timeout, workers=workers, here=not in_cluster)
     payload = _read_body(body) if body is not None else None
     if in_cluster:
         if url is not None:
             raise UsageError("--url and --in-cluster exclude each other", "--in-cluster loads the model NAME")
-        result = _run_in_cluster(cli, session, name, protocol, payload, plan, pods or 1, image, output)
+        result = _run_in_cluster(cli, session, name, protocol, payload, plan, pods or 1, image, output, ci)
     elif pods is not None or image is not None:
         raise UsageError("--pods and --image need --in-cluster", "add --in-cluster")
     elif url is not None:
-        result = _run(cli, session, name, _url_target(url, name, protocol, payload), plan, output)
+        target = _url_target(url, name, protocol, payload)
+        result = _run(cli, session, name, lambda: nullcontext(target), plan, output, ci, target=target.url)
     else:
         from kslab.load.recipe import model_target
 
@@ -84,8 +88,9 @@ def load(
                 raise UsageError(f"{endpoint.describe()} does not serve protocol {protocol}",
                                  f"use --protocol {endpoint.protocols[0]}")
 
-        with model_target(session.provider, name, protocol, body=payload or None, check=serves) as target:
-            result = _run(cli, session, name, target, plan, output)
+        def opened() -> AbstractContextManager[Target]:
+            return model_target(session.provider, name, protocol, body=payload or None, check=serves)
+        result = _run(cli, session, name, opened, plan, output, ci)
     if result["interrupted"]:
         raise typer.Exit(ExitCode.INTERRUPTED)
 
@@ -109,20 +114,23 @@ def _url_target(url: str, name: str, protocol: str, payload: bytes | None) -> Ta
     return Target.build(url, path, payload if payload is not None else request_body(name, protocol))
 
 
-def _run(cli: CliContext, session: Session, name: str, target: Target, plan: Any, output: str | None) -> dict[str, Any]:
+def _run(cli: CliContext, session: Session, name: str, opened: Callable[[], AbstractContextManager[Target]],
+         plan: Any, output: str | None, strict: bool, **inputs: Any) -> dict[str, Any]:
     from kslab.load.recipe import drive
 
-    cli.err.print(f"load {target.url}: {plan.mode}, {plan.connections} connections, {plan.workers} worker(s)",
-                  highlight=False, markup=False)
-
     def run() -> LoadResult:
-        with _Progress(cli) as progress:
-            return drive(target, plan, progress)
-    return _recorded(cli, session, name, plan, output, run, target=target.url)
+        # the endpoint opens and closes inside the record's load step: a port-forward that never comes up, or
+        # whose restarts give up, fails the step and the record with its reason
+        with opened() as target:
+            cli.err.print(f"load {target.url}: {plan.mode}, {plan.connections} connections, {plan.workers} "
+                          "worker(s)", highlight=False, markup=False)
+            with _Progress(cli) as progress:
+                return drive(target, plan, progress)
+    return _recorded(cli, session, name, plan, output, run, strict, **inputs)
 
 
 def _run_in_cluster(cli: CliContext, session: Session, name: str, protocol: str, payload: bytes | None, plan: Any,
-                    pods: int, image: str | None, output: str | None) -> dict[str, Any]:
+                    pods: int, image: str | None, output: str | None, strict: bool) -> dict[str, Any]:
     from kslab.lab.incluster_load import load_in_cluster
     from kslab.load.jobspec import DEFAULT_IMAGE, pod_plan
     from kslab.load.recipe import request_body
@@ -139,22 +147,38 @@ def _run_in_cluster(cli: CliContext, session: Session, name: str, protocol: str,
     def drive() -> dict[str, Any]:
         return load_in_cluster(session, name, protocol=protocol, body=body, plan=split, image=image,
                                on_status=status)
-    return _recorded(cli, session, name, split, output, drive,
+    return _recorded(cli, session, name, split, output, drive, strict,
                      in_cluster={"pods": pods, "image": image or DEFAULT_IMAGE})
 
 
 def _recorded(cli: CliContext, session: Session, name: str, plan: Any, output: str | None,
-              drive: Callable[[], LoadResult | dict[str, Any]], **inputs: Any) -> dict[str, Any]:
-    """Run ``drive`` as the run record's ``load`` step, then print the result like every load run."""
+              drive: Callable[[], LoadResult | dict[str, Any]], strict: bool, **inputs: Any) -> dict[str, Any]:
+    """Run ``drive`` as the run record's ``load`` step, judge it (kslab.load.verdict), then print the result like
+    every load run; a failed run (nothing answered; under --ci a rate not reached) exits 1 after printing."""
     from kslab.cli.recording import announce
     from kslab.load.recipe import record_load
+    from kslab.load.verdict import LoadFailed, judge
     from kslab.models.entries.steps import LOAD_STEP
 
+    failure: LoadFailed | None = None
     with session.recorded("load", on_start=lambda started: announce(cli, started)) as record:
-        result = record_load(record, LOAD_STEP, drive, model=name, plan=plan.to_dict(), **inputs)
+        try:
+            result = record_load(record, LOAD_STEP, drive, judge(plan, strict=strict), model=name,
+                                 plan=plan.to_dict(), **inputs)
+        except LoadFailed as failed:
+            record.finish("failed")
+            result, failure = failed.result, failed
         if result["interrupted"]:
             record.finish("interrupted")
     _emit(cli, name, result | {"run_record": str(record.path)}, output)
+    if failure is not None:
+        raise failure
+    rate = result.get("rate")
+    if rate is not None and not rate["reached"]:
+        from kslab.load.verdict import SHORTFALL_HINT, shortfall_text
+
+        cli.err.print(f"warning: {shortfall_text(rate)}\nhint: {SHORTFALL_HINT} (--ci makes this a failure)",
+                      highlight=False, markup=False)
     return result
 
 
@@ -173,6 +197,8 @@ def _emit(cli: CliContext, name: str, result: dict[str, Any], output: str | None
             "errors": result["errors"] or 0, "late": result["late"], "unfinished": result["unfinished"],
             **{k: v for k, v in latency.items() if k != "count"},
             "interrupted": result["interrupted"], "run_record": result["run_record"]}
+    if "rate" in result:
+        rows |= {"rate_target_rps": result["rate"]["target_rps"], "rate_reached": result["rate"]["reached"]}
     if "in_cluster" in result:
         rows |= {"pods": result["in_cluster"]["pods"], "job": result["in_cluster"]["job"]}
     emit(cli, rows, "table", title=f"kslab load {name}")
