@@ -51,6 +51,10 @@ def test_config_path_from_env(tmp_path):
     ("verbose: maybe\n", "verbose: expected true or false, got 'maybe'"),
     ("- a\n- b\n", "expected a mapping of settings at the top level"),
     ("namespace: [\n", "not valid YAML (line 2, column 1)"),
+    # issue 14: the lab's profile is checked with the rest of the file, not after deploy and smoke
+    ("lab:\n  load_profile: 5\n", "lab.load_profile: '5' is not steps of concurrency and a step duration"),
+    ("lab:\n  load_profile: 1,x@5s\n", "lab.load_profile: '1,x@5s' is not steps of concurrency"),
+    ("lab:\n  load_warmup: soon\n", "lab.load_warmup: 'soon' is not a duration"),
 ])
 def test_invalid_file_values_name_the_key(tmp_path, text, message):
     with pytest.raises(ConfigError) as caught:
@@ -74,3 +78,27 @@ def test_unknown_environment_key_is_an_error(tmp_path):
 def test_env_booleans(tmp_path):
     assert load(tmp_path, env={"KSLAB_VERBOSE": "yes"}).verbose is True
     assert load(tmp_path, env={"KSLAB_COLOR": "0"}).color is False
+
+
+def test_a_bad_lab_load_profile_stops_kslab_lab_before_any_work(tmp_path, monkeypatch, capsys):
+    from kslab.cli.main import run
+    from kslab.exitcodes import ExitCode
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kslab.yaml").write_text("lab:\n  load_profile: 5\n")
+    assert run(["lab", "--provider", "local"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "lab.load_profile: '5'" in err and "--profile" not in err
+    assert not (tmp_path / "reports").exists()  # nothing ran, nothing recorded
+
+
+def test_a_warmup_longer_than_the_lab_profile_names_both_keys_before_any_work(tmp_path, monkeypatch, capsys):
+    from kslab.cli.main import run
+    from kslab.exitcodes import ExitCode
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kslab.yaml").write_text("lab:\n  load_profile: 1,2@2s\n  load_warmup: 5s\n")
+    assert run(["lab", "--provider", "local"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "error: lab.load_profile '1,2@2s' with lab.load_warmup '5s'" in err and "--warmup" not in err
+    assert not (tmp_path / "reports").exists()

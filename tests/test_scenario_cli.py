@@ -94,6 +94,23 @@ def test_run_rejects_unknown_names_and_params(local: Path, capsys: pytest.Captur
     assert records(local) == []  # nothing ran, so no run record
 
 
+@pytest.mark.parametrize(("scenario", "item", "message"), [
+    ("canary", "canary_percent=101", "--set canary_percent=101: 101 is above the maximum 100"),
+    ("canary", "canary_percent=-5", "-5 is below the minimum 0"),
+    ("canary", "requests=0", "0 is below the minimum 1"),
+    ("canary", "model_source=s3", "'s3' is not one of catalog, pvc"),
+    ("canary", "ready_timeout=soon", "expected a duration like 30s, 2m or 500ms, got 'soon'"),
+    ("autoscale", "hpa_cpu_target=250", "250 is above the maximum 100"),
+    ("smoke", "batch_size=ten", "expected a whole number, got 'ten'"),
+])
+def test_set_values_are_checked_against_declared_type_and_range_before_anything_runs(
+        local: Path, capsys: pytest.CaptureFixture[str], scenario: str, item: str, message: str) -> None:
+    code, _, err = kslab(capsys, "scenario", "run", scenario, "--set", item)
+    assert code == ExitCode.USAGE, err
+    assert err.startswith("error: ") and message in err.splitlines()[0], err
+    assert records(local) == []  # refused before a session, a record or a cluster
+
+
 def test_cluster_scenarios_are_skipped_on_provider_local(local: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = kslab(capsys, "scenario", "run", "canary", "-o", "json")
     assert code == ExitCode.OK

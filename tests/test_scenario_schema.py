@@ -157,6 +157,61 @@ def test_set_overrides_typed_and_rejects_unknown_keys() -> None:
         resolve_params(scenario, ["requests"])
 
 
+def test_declared_params_check_type_range_and_choices_on_set() -> None:
+    data = copy.deepcopy(BASE)
+    data["params"] = {"canary_percent": {"default": 10, "type": "int", "min": 0, "max": 100},
+                      "wait": {"default": "90s", "type": "duration", "min": 1},
+                      "ratio": {"default": 0.5, "type": "number", "min": 0, "max": 1},
+                      "source": {"default": "catalog", "choices": ["catalog", "pvc"]}, "requests": 200}
+    scenario = validate(data, "scenarios/my.yaml")
+    assert scenario.params["canary_percent"] == 10 and scenario.params["wait"] == "90s"
+    assert resolve_params(scenario, ["canary_percent=100", "ratio=1", "wait=2m", "source=pvc"])["ratio"] == 1.0
+    for item, message in [
+        ("canary_percent=101", "--set canary_percent=101: 101 is above the maximum 100 (canary_percent is int "
+                               "0..100, default 10)"),
+        ("canary_percent=-1", "-1 is below the minimum 0"),
+        ("canary_percent=1.5", "expected a whole number, got '1.5'"),
+        ("ratio=nan", "expected a finite number"), ("ratio=2", "2.0 is above the maximum 1"),
+        ("wait=0.5s", "0.5s is below the minimum 1 s"), ("wait=soon", "expected a duration"),
+        ("source=s3", "'s3' is not one of catalog, pvc"),
+        ("requests=many", "expected a whole number, got 'many'"),  # a plain default keeps its type
+    ]:
+        with pytest.raises(ScenarioFileError) as caught:
+            resolve_params(scenario, [item])
+        assert message in caught.value.message, (item, caught.value.message)
+        assert caught.value.exit_code == ExitCode.USAGE
+        assert "kslab scenario validate scenarios/my.yaml -o json" in (caught.value.hint or "")
+
+
+@pytest.mark.parametrize(("declared", "message"), [
+    ({"default": 101, "type": "int", "max": 100}, 'field "params.pct": "default": 101 is above the maximum 100'),
+    ({"default": 1, "type": "percent"}, 'type "percent" is not one of int, number, bool, string, duration'),
+    ({"default": 1, "min": 5, "max": 2}, "min 5 is above max 2"),
+    ({"type": "int"}, 'a declaration needs a "default"'),
+    ({"default": 1, "maximum": 2}, 'unknown key "maximum"'),
+    ({"default": 1, "min": "low"}, '"min" must be a number'),
+    ({"default": "x", "type": "int"}, "expected a whole number, got 'x'"),
+    ([1, 2], "is not a string, number or boolean"),
+])
+def test_bad_param_declarations_name_the_param(declared: Any, message: str) -> None:
+    text = error_for(lambda d: d["params"].update(pct=declared))
+    assert message in text and text.startswith("scenarios/my.yaml: "), text
+
+
+def test_builtin_numeric_params_declare_their_ranges() -> None:
+    canary = read_scenario(scenarios_dir() / "canary.yaml")
+    assert canary.param_specs["canary_percent"].describe() == "int 0..100"
+    with pytest.raises(ScenarioFileError, match="101 is above the maximum 100"):
+        resolve_params(canary, ["canary_percent=101"])
+    for path in sorted(scenarios_dir().glob("*.yaml")):
+        scenario = read_scenario(path)
+        for key, value in scenario.params.items():
+            if (isinstance(value, int) and not isinstance(value, bool)) or key.endswith(("_timeout", "_window")):
+                spec = scenario.param_specs[key]
+                assert spec.min is not None or spec.max is not None or path.name == "canary-analysis.yaml", \
+                    (path.name, key)
+
+
 def test_templates_substitute_only_names_and_paths() -> None:
     scope = {"name": "sklearn-iris", "pct": 10, "saved": {"split": {"revisions": {"r-00002": {"p": 9.5}}}}}
     assert render("{pct}", scope) == 10  # a whole-string reference keeps its type

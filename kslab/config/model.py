@@ -19,6 +19,8 @@ MODES = ("knative", "standard")
 OUTPUTS = ("table", "json", "yaml")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _VERSION = re.compile(r"^v?\d+\.\d+(\.\d+)?$")
+_DURATION = r"\d+(\.\d+)?\s*(ms|s|m|h)?"  # as kslab.util.durations reads them
+_PROFILE = re.compile(rf"^\s*[1-9]\d*(\s*,\s*[1-9]\d*)*\s*@\s*{_DURATION}\s*$")
 
 
 def choice(*values: str, default: str) -> Any:
@@ -64,8 +66,11 @@ class LabSettings:
     """What `kslab lab` runs after deploy and smoke."""
 
     scenarios: str = "all"  # comma list of scenario names, "all" or "none"
-    load_profile: str = "1,5,10,20@5s"  # steps of concurrency: the throughput-vs-concurrency curve
-    load_warmup: str = "1s"
+    # steps of concurrency: the throughput-vs-concurrency curve
+    load_profile: str = field(default="1,5,10,20@5s", metadata={
+        "pattern": _PROFILE, "what": "steps of concurrency and a step duration, like 1,5,10,20@5s"})
+    load_warmup: str = field(default="1s", metadata={
+        "pattern": re.compile(rf"^\s*{_DURATION}\s*$"), "what": "a duration, like 1s or 500ms"})
 
 
 @dataclass

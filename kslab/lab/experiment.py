@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kslab.config.model import Settings
-from kslab.errors import CheckFailed
+from kslab.errors import CheckFailed, ConfigError, UsageError
 from kslab.inference.smoke import SmokeReport
 from kslab.lab.smoke import smoke
 from kslab.models.run_record import RunRecord
@@ -66,6 +66,23 @@ def _deploy(session: Session, observe: Observer, result: LabResult) -> None:
 
     request = DeployRequest(name=MODEL, mode=settings.mode, timeout=float(settings.timeouts.deploy)).validate()
     result.details["deploy"] = deploy(session, request, observe).to_dict()
+
+
+def check_settings(settings: Settings, options: LabOptions) -> None:
+    """What the lab will read from the settings, checked before any work (no cluster, deploy or record yet):
+    the load profile and its warm-up as a plan. A bad value is a ConfigError naming the key."""
+    if not options.load:
+        return
+    from kslab.lab.load_step import lab_plan
+
+    try:
+        lab_plan(settings)
+    except UsageError as exc:
+        lab = settings.lab
+        detail = exc.message.replace("--profile", "the profile").replace("--warmup", "the warm-up")
+        raise ConfigError(f"lab.load_profile {lab.load_profile!r} with lab.load_warmup {lab.load_warmup!r}: "
+                          f"{detail}", "fix lab.load_profile / lab.load_warmup in kslab.yaml (or "
+                          "KSLAB_LAB__LOAD_PROFILE), or run with --no-load") from None
 
 
 def scenario_names(settings: Settings, chosen: str | None) -> list[str]:

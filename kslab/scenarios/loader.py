@@ -38,24 +38,22 @@ def read_scenario(path: Path, shown: str | None = None) -> Scenario:
     return validate(data, label)
 
 
-def _coerce(key: str, text: str, default: Any) -> Any:
-    if isinstance(default, bool):
-        if text.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
-            return text.lower() in ("true", "yes", "on", "1")
-        raise ScenarioFileError(f"--set {key}={text}: expected true or false", None)
-    if isinstance(default, int):
-        try:
-            return int(text)
-        except ValueError:
-            raise ScenarioFileError(f"--set {key}={text}: expected a whole number (the default is {default})",
-                                    None) from None
-    if isinstance(default, float):
-        try:
-            return float(text)
-        except ValueError:
-            raise ScenarioFileError(f"--set {key}={text}: expected a number (the default is {default})",
-                                    None) from None
-    return text
+def params_hint(scenario: Scenario) -> str:
+    return f"the parameters with their types and ranges: kslab scenario validate {scenario.source} -o json"
+
+
+def _coerce(key: str, text: str, scenario: Scenario) -> Any:
+    """``text`` read as the parameter's declared (or default's) type and checked against its range and choices."""
+    from kslab.scenarios.params import ParamProblem, ParamSpec, check, declare, parse
+
+    spec = scenario.param_specs.get(key)
+    if not isinstance(spec, ParamSpec):
+        spec = declare(scenario.params[key])[1]  # a Scenario built in code: the default's type
+    try:
+        return check(parse(text, spec), spec)
+    except ParamProblem as exc:
+        raise ScenarioFileError(f"--set {key}={text}: {exc} ({key} is {spec.describe()}, default "
+                                f"{scenario.params[key]!r})", params_hint(scenario)) from None
 
 
 def resolve_params(scenario: Scenario, sets: Iterable[str] = ()) -> dict[str, Any]:
@@ -70,6 +68,6 @@ def resolve_params(scenario: Scenario, sets: Iterable[str] = ()) -> dict[str, An
             known = ", ".join(sorted(scenario.params))
             raise ScenarioFileError(f'--set {key}: scenario "{scenario.name}" has no parameter "{key}"'
                                     f"{did_you_mean(key, scenario.params)}; parameters: {known}",
-                                    f"see them with: kslab scenario list -o json ({scenario.source})")
-        params[key] = _coerce(key, text, scenario.params[key])
+                                    params_hint(scenario))
+        params[key] = _coerce(key, text, scenario)
     return params

@@ -130,6 +130,7 @@ class Scenario:
     steps: tuple[Step, ...]
     catch: tuple[Step, ...] = ()
     finally_: tuple[Step, ...] = ()
+    param_specs: dict[str, Any] = field(default_factory=dict)  # name -> kslab.scenarios.params.ParamSpec
 
     @property
     def isvc(self) -> str:

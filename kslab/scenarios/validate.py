@@ -101,14 +101,7 @@ class Validator:
         self.check_fields(data, S.TOP_FIELDS, None)
         if not _NAME.match(data["name"]):
             raise self.fail(None, f'field "name": "{data["name"]}" must be lower-case letters, digits and dashes')
-        params = dict(data.get("params") or {})
-        for key, value in params.items():
-            if not isinstance(key, str) or not _PARAM.match(key) or key in (*S.BUILTIN_NAMES, "saved"):
-                raise self.fail(None, f'field "params": "{key}" is not a usable parameter name (lower_case, not one '
-                                      f"of {', '.join((*S.BUILTIN_NAMES, 'saved'))})")
-            if not isinstance(value, str | int | float | bool) or value is None:
-                raise self.fail(None, f'field "params.{key}": {value!r} is not a string, number or boolean')
-        params.setdefault("name", S.DEFAULT_ISVC)
+        params, specs = self.params(data.get("params") or {})
         requires = self.requires(data.get("requires") or {})
         steps = self.steps(data["steps"], "main", params)
         if not steps:
@@ -118,7 +111,26 @@ class Validator:
         final = self.steps(data.get("finally") or [], "finally", params, saved)
         return S.Scenario(name=data["name"], description=str(data.get("description") or ""), source=self.source,
                           requires=requires, params=params, steps=tuple(steps), catch=tuple(catch),
-                          finally_=tuple(final))
+                          finally_=tuple(final), param_specs=specs)
+
+    def params(self, data: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Defaults and specs (kslab.scenarios.params): a plain default, or {default, type, min, max, choices}."""
+        from kslab.scenarios.params import ParamProblem, declare
+
+        if not isinstance(data, Mapping):
+            raise self.fail(None, 'field "params": must be a mapping of parameter names to defaults')
+        params: dict[str, Any] = {}
+        specs: dict[str, Any] = {}
+        for key, value in data.items():
+            if not isinstance(key, str) or not _PARAM.match(key) or key in (*S.BUILTIN_NAMES, "saved"):
+                raise self.fail(None, f'field "params": "{key}" is not a usable parameter name (lower_case, not one '
+                                      f"of {', '.join((*S.BUILTIN_NAMES, 'saved'))})")
+            try:
+                params[key], specs[key] = declare(value)
+            except ParamProblem as exc:
+                raise self.fail(None, f'field "params.{key}": {exc}') from None
+        params.setdefault("name", S.DEFAULT_ISVC)
+        return params, specs
 
     def requires(self, data: Any) -> S.Requires:
         if not isinstance(data, Mapping):

@@ -41,12 +41,13 @@ def lab(
     reports/<run-id>/{run.json, report.md, junit.xml, report.html}. Exit 0 only when every check that
     ran passed; the record and the report are written either way.
     """
-    from kslab.lab.experiment import LabOptions, run_lab
+    from kslab.lab.experiment import LabOptions, check_settings, run_lab
 
     cli = current(ctx)
     session = cli.session(provider=provider)
     settings = session.settings
     options = LabOptions(keep=keep, down=down, scenarios=scenarios, load=load)
+    check_settings(settings, options)  # the whole config before any work: a bad value names its key
     result, record = run_recorded(cli, session, "lab", f"kslab lab ({settings.provider})",
                                   lambda _record, observe: run_lab(session, observe, options),
                                   live=False if ci else None, after=lambda rec: _report(cli, rec))

@@ -46,7 +46,8 @@ def validate(ctx: typer.Context,
     scenario = read_scenario(file)
     emit(current(ctx), {"file": scenario.source, "name": scenario.name, "valid": True,
                         "steps": len(scenario.steps), "catch": len(scenario.catch),
-                        "finally": len(scenario.finally_), "params": scenario.params}, output,
+                        "finally": len(scenario.finally_), "params": scenario.params,
+                        "param_types": {k: v.to_dict() for k, v in scenario.param_specs.items()}}, output,
          title="kslab scenario validate")
 
 
