@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.leak_guard import leftover_pids
 from tests.scenario_harness.fixture import (  # noqa: F401  (fixtures)
     MODEL2_URIS,
     ScenarioLab,
@@ -42,6 +43,16 @@ def step(entry: dict[str, Any], name: str) -> dict[str, Any]:
 def gate(result: dict[str, Any], name: str) -> dict[str, Any]:
     [found] = [g for g in result["gates"] if g["name"] == name]
     return found
+
+
+def assert_no_leftovers(harness: ScenarioLab) -> None:
+    """No kubectl port-forward of the run (analysis windows, split measurements) outlives it. (The model servers
+    behind pvc:// revisions are the harness pool's, kept for the session.)"""
+    marker = str(harness.lab.tmp_path)
+    deadline = time.monotonic() + 5
+    while leftover_pids(marker, ("port-forward",), children=False) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert leftover_pids(marker, ("port-forward",), children=False) == []
 
 
 def assert_rolled_back(entry: dict[str, Any]) -> None:
@@ -84,6 +95,7 @@ def test_a_good_v2_is_promoted_on_evidence(scenario_lab: ScenarioLab, capsys: py
     assert promoted["revisions"][REV2]["observed_percent"] == 100.0 and promoted["total"] == 150
     assert not any(s["phase"] == "catch" for s in entry["steps"])
     assert time.monotonic() - started < 60
+    assert_no_leftovers(scenario_lab)
 
 
 def test_a_worse_model_is_rolled_back_at_the_first_stage_on_accuracy(
@@ -103,6 +115,7 @@ def test_a_worse_model_is_rolled_back_at_the_first_stage_on_accuracy(
         entry["reason"]
     assert not any(s["name"] == "analyse at middle stage" for s in entry["steps"])
     assert_rolled_back(entry)
+    assert_no_leftovers(scenario_lab)
     assert_reported(entry)
 
 
@@ -139,6 +152,7 @@ def test_a_slow_canary_is_rolled_back_on_p99(scenario_lab: ScenarioLab, capsys: 
     assert gate(judged, "accuracy")["status"] == "pass" and gate(judged, "error rate")["status"] == "pass"
     assert "p99 latency fail" in entry["reason"]
     assert_rolled_back(entry)
+    assert_no_leftovers(scenario_lab)
 
 
 def test_an_erroring_canary_is_rolled_back_on_error_rate(scenario_lab: ScenarioLab,
@@ -154,6 +168,25 @@ def test_an_erroring_canary_is_rolled_back_on_error_rate(scenario_lab: ScenarioL
     assert analysis["revisions"][REV1]["errors"] == 0
     assert "error rate fail" in entry["reason"]
     assert_rolled_back(entry)
+    assert_no_leftovers(scenario_lab)
+
+
+def test_too_few_samples_never_promote(scenario_lab: ScenarioLab, capsys: pytest.CaptureFixture[str]) -> None:
+    """45 calls per revision against min_samples 100: inconclusive at 10 % (the rollout goes on to gather more),
+    inconclusive again at 50 %, the final stage, so the canary is rolled back rather than promoted on no
+    evidence."""
+    code, output, entry = run(scenario_lab, capsys, "--set", "min_samples=100")
+    assert code == 1, (entry["reason"], output)
+    first = step(entry, "gates at first stage")
+    assert first["result"] == "ok"
+    assert (first["observations"]["status"], first["observations"]["decision"]) == ("inconclusive", "continue")
+    assert {g["status"] for g in first["observations"]["gates"]} == {"inconclusive"}
+    middle = step(entry, "gates at middle stage")
+    assert middle["result"] == "failed" and middle["observations"]["decision"] == "rollback"
+    assert "gates inconclusive at the final stage (promotion needs evidence) at stage 50" in entry["reason"]
+    assert "too few samples (canary 45, stable 45; at least 100 needed)" in entry["reason"]
+    assert_rolled_back(entry)
+    assert_no_leftovers(scenario_lab)
 
 
 def test_the_fault_knobs_hit_only_their_revision(scenario_lab: ScenarioLab) -> None:

@@ -11,8 +11,12 @@ both alike, each carrying one row of the hold-out set the model build kept besid
 **through the split** (the InferenceService's own host), counted per revision from each predictor pod's
 ``request_predict_seconds_count`` as the traffic-split observer does.
 
-Options: requests (60 per revision), split_requests (60; 0: skip), concurrency (4), holdout (the build version
-whose holdout.json to use, v1), model (the catalog model, default the InferenceService's name), z (3.29).
+Before the window, ``warmup`` calls (2) go to each revision and are not counted: a revision's first answers
+include its model server's own first-call costs, which would otherwise be read as its p99.
+
+Options: requests (60 per revision), split_requests (60; 0: skip), concurrency (4), warmup (2 per revision),
+holdout (the build version whose holdout.json to use, v1), model (the catalog model, default the
+InferenceService's name), z (3.29).
 
 Result: roles{stable, canary}; revisions{<revision>: role, host, requests, errors, error_rate, errors_by_status,
 latency_ms[] (successful calls), p50_ms, p99_ms, labelled, correct, accuracy}; agreement{rows, agree, rate}
@@ -157,6 +161,7 @@ def observe_canary_analysis(ctx: ScenarioContext, options: dict[str, Any]) -> di
     per_revision = int(number(options, "requests", 60, 1))
     split_requests = int(number(options, "split_requests", 60, 0))
     concurrency = int(number(options, "concurrency", 4, 1))
+    warmup = int(number(options, "warmup", 2, 0))
     version = str(options.get("holdout") or "v1")
     holdout = read_holdout(ensure_build(ctx.session.state_dir, str(options.get("model") or ctx.isvc),
                                         version).model_dir)
@@ -175,6 +180,7 @@ def observe_canary_analysis(ctx: ScenarioContext, options: dict[str, Any]) -> di
     with endpoint(ctx) as base:
         window = Window(ctx, base, {stable: roles["stable"]["host"], canary: roles["canary"]["host"], SPLIT: None},
                         holdout.rows)
+        window.run([(rev, i % n) for i in range(warmup) for rev in (stable, canary)], concurrency)
         ctx.mark(f"canary-analysis: {per_revision} requests to each of {stable}, {canary}")
         calls = window.run(direct, concurrency)
         before = podmetrics.snapshot(kube, ctx.namespace, ctx.isvc)
