@@ -116,15 +116,23 @@ def test_a_worse_model_is_rolled_back_at_the_first_stage_on_accuracy(
     assert not any(s["name"] == "analyse at middle stage" for s in entry["steps"])
     assert_rolled_back(entry)
     assert_no_leftovers(scenario_lab)
-    assert_reported(entry)
+    assert_reported(scenario_lab, entry)
 
 
-def assert_reported(entry: dict[str, Any]) -> None:
+def assert_reported(harness: ScenarioLab, entry: dict[str, Any]) -> None:
     """The report's measurement tables (markdown and HTML) carry the stage's gates and the per-revision
     analysis; the HTML report adds the latency/accuracy figure."""
     from kslab.report.gates import gate_figures
     from kslab.report.measurements import scenario_measurements
     from kslab.report.record import read_scenario
+    from kslab.report.render import render_all
+
+    written = render_all(harness.lab.records()[-1].parent, ("md", "html"))
+    markdown, html = written["md"].read_text(), written["html"].read_text()
+    for text in (markdown, html):
+        assert "gates at first stage: gates at stage 10: fail -&gt; rollback" in text.replace("->", "-&gt;")
+        assert "analyse at first stage: per revision (agreement" in text
+    assert '<figure class="canary-gates">' in html
 
     tables = {title: (headers, rows) for title, headers, rows in scenario_measurements(entry)}
     [gates_title] = [t for t in tables if t.startswith("gates at first stage: gates at stage 10: fail -> rollback")]
