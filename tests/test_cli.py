@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_interrupt_exits_130(monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_main, "app", interrupted)
+    monkeypatch.setattr(cli_main, "_command", lambda: SimpleNamespace(main=interrupted))
     assert run(["version"]) == ExitCode.INTERRUPTED
     assert "interrupted" in capsys.readouterr().err
 
@@ -125,7 +126,7 @@ def test_unexpected_exception_is_one_line_unless_verbose(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise ValueError("boom")
 
-    monkeypatch.setattr(cli_main, "app", broken)
+    monkeypatch.setattr(cli_main, "_command", lambda: SimpleNamespace(main=broken))
     assert run(["version"]) == ExitCode.CHECK_FAILED
     err = capsys.readouterr().err
     assert err.splitlines()[0] == "error: unexpected ValueError: boom"

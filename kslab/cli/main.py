@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -126,7 +126,7 @@ def _run(args: list[str]) -> int:
 
     click_exceptions = _click.exceptions
     try:
-        result = app(args=args, prog_name="kslab", standalone_mode=False)
+        result = _command().main(args=args, prog_name="kslab", standalone_mode=False)
         code = int(result) if isinstance(result, int) else ExitCode.OK
         if code == ExitCode.INTERRUPTED:  # typer returns 130 for a KeyboardInterrupt (Terminated included)
             code = _interrupted()
@@ -138,13 +138,20 @@ def _run(args: list[str]) -> int:
     except click_exceptions.NoArgsIsHelpError as exc:
         exc.show()  # bare `kslab` (like bare `kind`) prints help and succeeds
         code = ExitCode.OK
-    except click_exceptions.ClickException as exc:
-        exc.show()
+    except click_exceptions.ClickException as exc:  # bad flags: the same error/hint lines as every other error
+        _print_error(exc.format_message(), _help_hint(exc))
         code = ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code
     except typer.Exit as exc:
         code = exc.exit_code
     except (KeyboardInterrupt, typer.Abort):
         code = _interrupted()
+    except OSError as exc:  # a state or reports directory that is a file, or not writable: name it and the fix
+        from kslab.cli.failures import describe
+
+        if _verbose_requested(args):
+            _print_traceback()
+        _print_error(*describe(exc))
+        code = ExitCode.ENVIRONMENT
     except Exception as exc:  # the last line of defence: one line, no traceback unless --verbose
         verbose = _verbose_requested(args)
         if verbose:
@@ -154,6 +161,21 @@ def _run(args: list[str]) -> int:
                      "run again with --verbose for the traceback, and please report it")
         code = ExitCode.CHECK_FAILED
     return int(code)
+
+
+def _command() -> Any:
+    """The click command tree Typer builds, with readable option values and examples (kslab.cli.helpfmt)."""
+    from kslab.cli.helpfmt import label
+
+    command = typer.main.get_command(app)
+    label(command)
+    return command
+
+
+def _help_hint(exc: Exception) -> str:
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "kslab"
+    return f"'{path} --help' lists the options, with examples"
 
 
 def _interrupted() -> int:

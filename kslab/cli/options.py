@@ -24,3 +24,26 @@ OutputOption = Annotated[
 LAB_MODEL = "sklearn-iris"  # the lab's model: what a bare `kslab predict` / `kslab load` means
 ModelArg = Annotated[str, typer.Argument(help="Model / InferenceService name from the model catalog.",
                                          show_default=True)]
+
+
+ProviderOption = Annotated[str | None, typer.Option("--provider", help="Where the model runs: kind, minikube, "
+                                                    "existing (a cluster kslab did not create) or local (no "
+                                                    "Kubernetes).", show_default=False)]
+
+
+def duration_option(text: str | None, option: str = "--timeout") -> float | None:
+    """A duration flag ('90s', '5m', '500ms', or a plain number of seconds) in seconds; None when not given."""
+    if text is None:
+        return None
+    from kslab.errors import UsageError
+    from kslab.util.durations import duration_seconds
+
+    seconds = duration_seconds(text)
+    if seconds is None:
+        raise UsageError(f"{option} {text!r} is not a positive duration", "examples: 90s, 5m, 500ms, or 30 (seconds)")
+    return seconds
+
+
+TimeoutOption = Annotated[str | None, typer.Option("--timeout", help="How long to wait: 90s, 5m (a plain number "
+                                                   "is seconds; default timeouts.deploy, 600s).",
+                                                   show_default=False)]

@@ -35,6 +35,21 @@ def inference_services(kube: Kube, namespace: str | None = None) -> list[dict[st
     return out
 
 
+def local_status(session: Session) -> dict[str, Any]:
+    """Provider local: the model servers running on this machine under the state dir (no cluster to read)."""
+    from kslab.local.runtime import recorded
+
+    runtime = session.provider.runtime
+    servers = []
+    for name in recorded(runtime.state) if runtime is not None else []:
+        found = runtime.status(name)
+        if found is not None:
+            data = found.to_dict()
+            servers.append({k: data.get(k) for k in ("name", "version", "pid", "url", "ready", "started_at")})
+    return {"provider": session.settings.provider, "state_dir": str(runtime.state) if runtime else None,
+            "servers": servers}
+
+
 def cluster_status(session: Session) -> dict[str, Any]:
     settings, provider = session.settings, session.provider
     matrix = load_matrix()

@@ -8,18 +8,18 @@ from typing import Annotated
 import typer
 
 from kslab.cli.context import current
-from kslab.cli.options import OutputOption
+from kslab.cli.options import OutputOption, ProviderOption
 from kslab.cli.output import emit
 from kslab.cli.recording import Observer, run_recorded
 from kslab.errors import KslabError, UsageError
 
-ProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube or existing.",
-                                                    show_default=False)]
+ClusterProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube or existing.",
+                                                           metavar="kind|minikube|existing", show_default=False)]
 
 
 def up(
     ctx: typer.Context,
-    provider: ProviderOption = None,
+    provider: ClusterProviderOption = None,
     mode: Annotated[str | None, typer.Option(help="knative (serverless) or standard (raw Deployments).",
                                              show_default=False)] = None,
     kserve_version: Annotated[str | None, typer.Option("--kserve-version", help="A row of "
@@ -73,7 +73,7 @@ def up(
 
 def down(
     ctx: typer.Context,
-    provider: ProviderOption = None,
+    provider: ClusterProviderOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     uninstall_stack: Annotated[bool, typer.Option("--uninstall-stack", help="On an existing cluster, also "
                                                   "uninstall the stack kslab installed.")] = False,
@@ -102,15 +102,26 @@ def down(
 
 
 def status(ctx: typer.Context, provider: ProviderOption = None, output: OutputOption = None) -> None:
-    """Show the cluster, the stack and InferenceServices.
+    """Show the cluster, the stack and InferenceServices (provider local: the model servers running here).
 
     Provider, cluster, context, Kubernetes version, each component with its version and readiness,
     KServe's default deployment mode, and every InferenceService with Ready and URL.
     """
-    from kslab.lab.status import cluster_status
+    from kslab.lab.status import cluster_status, local_status
 
     cli = current(ctx)
-    data = cluster_status(cli.session(provider=provider))
+    session = cli.session(provider=provider)
+    if not session.provider.has_cluster:
+        data = local_status(session)
+        if (output or cli.settings.output) != "table":
+            emit(cli, data, output)
+        elif data["servers"]:
+            emit(cli, data["servers"], "table", title=f"local model servers ({data['state_dir']})")
+        else:
+            cli.err.print(f"no local model server is running (state dir {data['state_dir']})", highlight=False,
+                          markup=False)
+        return
+    data = cluster_status(session)
     if (output or cli.settings.output) != "table":
         emit(cli, data, output)
         return

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kslab.cli.context import CliContext, current
-from kslab.cli.options import LAB_MODEL, ModelArg, OutputOption
+from kslab.cli.options import (
+    LAB_MODEL,
+    ModelArg,
+    OutputOption,
+    ProviderOption,
+    TimeoutOption,
+    duration_option,
+)
 from kslab.cli.output import emit
 from kslab.cli.recording import run_recorded
 from kslab.errors import UsageError
@@ -17,10 +24,6 @@ if TYPE_CHECKING:
     from kslab.local.deploy import LocalRuntime
     from kslab.session import Session
 
-ProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube, existing or local.",
-                                                    show_default=False)]
-TimeoutOption = Annotated[float | None, typer.Option("--timeout", help="Seconds to wait (default: timeouts.deploy, "
-                                                     "600).", show_default=False)]
 
 
 def _local_only(flags: dict[str, Any]) -> None:
@@ -72,6 +75,7 @@ def deploy(
     With provider local it starts the KServe model server on 127.0.0.1 instead.
     """
     cli = current(ctx)
+    timeout_s = duration_option(timeout)  # checked before anything starts, whichever provider
     session = cli.session(provider=provider, mode=mode)
     settings = session.settings
     if session.provider.runtime is not None:
@@ -86,7 +90,8 @@ def deploy(
         else None
     request = DeployRequest(name=name, mode=settings.mode, protocol=protocol or "v1", runtime=runtime,
                             storage=storage or "uri", storage_uri=storage_uri, model_dir=model_dir, s3=s3,
-                            timeout=timeout or float(settings.timeouts.deploy), lint=not skip_lint).validate()
+                            timeout=timeout_s or float(settings.timeouts.deploy),
+                            lint=not skip_lint).validate()
     result, record = run_recorded(
         cli, session, "deploy", f"kslab deploy {name} ({settings.mode} mode, namespace {settings.namespace})",
         lambda _record, observer: deploy_isvc(session, request, observer))
@@ -113,6 +118,7 @@ def undeploy(ctx: typer.Context, name: ModelArg, timeout: TimeoutOption = None, 
     s3 credentials Secret/ServiceAccount kslab made for it; the shared models PVC stays.
     """
     cli = current(ctx)
+    timeout_s = duration_option(timeout)
     session = cli.session(provider=provider)
     settings = session.settings
     local = session.provider.runtime
@@ -125,7 +131,7 @@ def undeploy(ctx: typer.Context, name: ModelArg, timeout: TimeoutOption = None, 
     from kslab.deploy.service import undeploy as undeploy_isvc
 
     with ProgressView(cli.err, f"kslab undeploy {name} (namespace {settings.namespace})") as view:
-        result = undeploy_isvc(session, name, timeout or float(settings.timeouts.deploy), view)
+        result = undeploy_isvc(session, name, timeout_s or float(settings.timeouts.deploy), view)
     if result["action"] == "absent":
         cli.err.print(f"nothing to delete: no InferenceService {name} in namespace {settings.namespace}",
                       highlight=False, markup=False)

@@ -8,12 +8,10 @@ from typing import Annotated, Any
 import typer
 
 from kslab.cli.context import current
-from kslab.cli.options import LAB_MODEL, ModelArg, OutputOption
+from kslab.cli.options import LAB_MODEL, ModelArg, OutputOption, ProviderOption
 from kslab.cli.output import emit
 from kslab.errors import CheckFailed, UsageError
 
-ProviderOption = Annotated[str | None, typer.Option("--provider", help="kind, minikube, existing or local.",
-                                                    show_default=False)]
 PROTOCOLS = ("v1", "v2")
 
 
@@ -78,11 +76,15 @@ def predict(
                              f"use --protocol {endpoint.protocols[0]}")
         with InferenceClient(endpoint, timeout_s=settings.timeouts.request) as client:
             result = client.raw(protocol, raw) if raw is not None else client.send(protocol, rows)
-    data: dict[str, Any] = {"model": name, "endpoint": endpoint.describe(), "protocol": protocol,
+    table = (output or cli.settings.output) == "table"
+    # scripts parse -o json: the URL, the route to it (local, port-forward, direct) and the Host header apart
+    where = {"endpoint": endpoint.describe()} if table else {"url": endpoint.base_url, "route": endpoint.via,
+                                                             "host": endpoint.host}
+    data: dict[str, Any] = {"model": name, **where, "protocol": protocol,
                             "status": result.status_code, "latency_ms": result.latency_ms,
                             "predictions": result.predictions,
                             "classes": _class_names(result.predictions, model.classes)}
-    if (output or cli.settings.output) == "table":
+    if table:
         data.update(error=result.error)
     else:
         data.update(ok=result.ok, error=result.error, attempts=result.attempts, response=result.body)

@@ -52,8 +52,10 @@ def lab(
                                   lambda _record, observe: run_lab(session, observe, options),
                                   live=False if ci else None, after=lambda rec: _report(cli, rec))
     smoke = result.smoke.to_dict() if result.smoke else {}
-    emit(cli, {"provider": settings.provider, "smoke": f"{smoke.get('passed', 0)} passed, "
-                                                       f"{smoke.get('failed', 0)} failed",
+    counts = {"passed": smoke.get("passed", 0), "failed": smoke.get("failed", 0)}  # numbers for -o json
+    if (output or settings.output) == "table":
+        counts = f"{counts['passed']} passed, {counts['failed']} failed"  # type: ignore[assignment]
+    emit(cli, {"provider": settings.provider, "smoke": counts,
                "scenarios": {s["name"]: s.get("verdict") for s in result.scenarios},
                "throughput_rps": (result.load or {}).get("throughput_rps"),
                "p99_ms": ((result.load or {}).get("latency") or {}).get("p99_ms"),

@@ -19,8 +19,10 @@ app = typer.Typer(name="model", help="Build the catalog's models locally (scikit
 def build(
     ctx: typer.Context,
     name: ModelArg = LAB_MODEL,
-    version: Annotated[str, typer.Option("--version", help="A build of the catalog entry: v1 (svm.SVC) or v2 "
-                                         "(LogisticRegression) for sklearn-iris.")] = "v1",
+    version: Annotated[str, typer.Option("--model-version", help="A build of the catalog entry: v1 (svm.SVC) "
+                                         "or v2 (LogisticRegression) for sklearn-iris (as deploy --model-version)."
+                                         )] = "v1",
+    version_alias: Annotated[str | None, typer.Option("--version", hidden=True)] = None,  # the old spelling
     out: Annotated[Path | None, typer.Option("--out", help="Output directory (default: <state dir>/models); "
                                              "files go to OUT/NAME/VERSION/.", show_default=False)] = None,
     output: OutputOption = None,
@@ -34,5 +36,6 @@ def build(
     from kslab.modelbuild.builder import build_model, models_dir
 
     cli = current(ctx)
+    version = version_alias or version
     result = build_model(name, version, out or models_dir(cli.env.state_dir))
-    emit(cli, result.to_dict(), output, title=f"kslab model build {name} --version {version}")
+    emit(cli, result.to_dict(), output, title=f"kslab model build {name} --model-version {version}")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from kslab.cli.context import current
-from kslab.cli.options import LAB_MODEL, ModelArg
+from kslab.cli.options import LAB_MODEL, ModelArg, ProviderOption
 
 if TYPE_CHECKING:
     from kslab.models.endpoint import Endpoint
@@ -22,6 +22,7 @@ def port_forward(
                                              "(default: a free one).", show_default=False)] = None,
     pod: Annotated[str | None, typer.Option("--pod", help="Forward to this pod's model server port 8080 "
                                             "instead of the service.", show_default=False)] = None,
+    provider: ProviderOption = None,
 ) -> None:
     """Forward 127.0.0.1 to an InferenceService until Ctrl-C.
 
@@ -31,7 +32,7 @@ def port_forward(
     provider it prints the local runtime's URL.
     """
     cli = current(ctx)
-    provider = cli.session().provider
+    provider = cli.session(provider=provider).provider
     if not provider.has_cluster:  # the local runtime already listens on 127.0.0.1: nothing to forward
         with provider.endpoint(name, port=port, pod=pod) as endpoint:  # says why --port/--pod do not apply
             _print_usage(endpoint)
