@@ -218,6 +218,24 @@ def test_preflight_failures_exit_3_with_the_fix(lab_env, capsys, breakage, messa
     assert not [a for a in lab_env.calls("kind") if a[:2] == ["create", "cluster"]]
 
 
+def test_lab_without_docker_leads_with_the_engine_and_suggests_provider_local(lab_env, capsys, tmp_path):
+    """Issue 14: no Docker, no helm, no kind: the first thing named is the Docker engine (nothing runs without it)
+    with --provider local as the way on, and the report does not call the failed preflight 'ready'."""
+    lab_env.set_docker_down()
+    (lab_env.bin_dir / "kind").unlink()
+    (lab_env.bin_dir / "helm").unlink()
+    code = run(["lab"])
+    captured = capsys.readouterr()
+    assert code == ExitCode.ENVIRONMENT, captured.err
+    error = next(line for line in captured.err.splitlines() if line.startswith("error: "))
+    assert error.startswith("error: preflight: docker engine: the Docker engine is not reachable")
+    assert "(+2 more: helm installed, kind installed)" in error
+    assert "kslab lab --provider local" in next(line for line in captured.err.splitlines() if line.startswith("hint: "))
+    [report] = sorted((tmp_path / "reports").glob("*-lab-*/report.md"))
+    text = report.read_text()
+    assert "| Cluster and stack ready | not reached: preflight failed |" in text, text
+
+
 def test_transient_api_errors_are_survived(lab_env, capsys):
     rule = lab_env.cluster.faults.fail(r"^/version", statuses=[500, 500])
     code, captured = up(capsys)

@@ -180,6 +180,11 @@ def require_passing(checks: list[Check]) -> None:
     failed = [c for c in checks if not c.ok and c.severity == "error"]
     if not failed:
         return
+    # lead with what matters first: without a Docker engine no kind/minikube cluster can run, whatever the tools
+    failed.sort(key=lambda c: c.name != "docker engine")
     first = failed[0]
     more = f" (+{len(failed) - 1} more: {', '.join(c.name for c in failed[1:])})" if len(failed) > 1 else ""
-    raise EnvironmentMissing(f"preflight: {first.name}: {first.detail}{more}", first.fix)
+    fix = first.fix
+    if first.name == "docker engine":
+        fix = f"{fix}; or run the lab without Docker: kslab lab --provider local"
+    raise EnvironmentMissing(f"preflight: {first.name}: {first.detail}{more}", fix)

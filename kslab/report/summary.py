@@ -167,8 +167,14 @@ def _span_headline(steps: tuple[Step, ...]) -> list[dict[str, str]]:
         span = _span(steps, names)
         if span is not None:
             done = [s.name for s in steps if s.name in names]
-            rows.append(_row(label, f"{span:g} s", " → ".join(dict.fromkeys(done))))
+            failed = next((s.name for s in steps if s.name in names and s.result not in ("ok", "skipped")), None)
+            value = f"{span:g} s" if failed is None else f"not reached: {failed} {_result_word(steps, failed)}"
+            rows.append(_row(label, value, " → ".join(dict.fromkeys(done))))
     return rows
+
+
+def _result_word(steps: tuple[Step, ...], name: str) -> str:
+    return next((str(s.result) for s in steps if s.name == name), "failed")
 
 
 def _verdict_counts(scenarios: list[dict[str, Any]]) -> str:
