@@ -32,13 +32,14 @@ class ProgressView:
         if self.live_enabled:
             from rich.live import Live
 
-            self._live = Live(self._render(), console=self.console, refresh_per_second=8, transient=False)
+            # the view itself is the renderable: each refresh re-renders, so ELAPSED advances between events
+            self._live = Live(self, console=self.console, refresh_per_second=8, transient=False)
             self._live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._live is not None:
-            self._live.update(self._render())
+            self._live.refresh()
             self._live.__exit__(None, None, None)
 
     def __call__(self, component: str, phase: str, detail: str) -> None:
@@ -49,9 +50,9 @@ class ProgressView:
                 return
             row = self._rows.setdefault(component, {"since": now, "phase": phase, "detail": detail})
             if phase not in QUIET_PHASES:
+                if row.get("done") and phase not in DONE_PHASES:
+                    row["since"] = now  # new work for a finished row; progress within a step keeps its clock
                 row["phase"] = phase
-                if phase not in DONE_PHASES:
-                    row["since"] = now
             row["detail"] = detail
             row["done"] = phase in DONE_PHASES
             if phase in THROTTLED_PHASES and not self.live_enabled:
@@ -61,7 +62,11 @@ class ProgressView:
             if phase not in QUIET_PHASES or not self.live_enabled:
                 self._line(f"{component}: {phase} {detail}".rstrip())
             if self._live is not None:
-                self._live.update(self._render())
+                self._live.refresh()
+
+    def __rich__(self) -> Any:
+        with self._lock:
+            return self._render()
 
     def _line(self, text: str) -> None:
         if self._live is None:
