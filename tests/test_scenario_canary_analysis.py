@@ -122,7 +122,6 @@ def test_a_worse_model_is_rolled_back_at_the_first_stage_on_accuracy(
 def assert_reported(harness: ScenarioLab, entry: dict[str, Any]) -> None:
     """The report's measurement tables (markdown and HTML) carry the stage's gates and the per-revision
     analysis; the HTML report adds the latency/accuracy figure."""
-    from kslab.report.gates import gate_figures
     from kslab.report.measurements import scenario_measurements
     from kslab.report.record import read_scenario
     from kslab.report.render import render_all
@@ -132,7 +131,7 @@ def assert_reported(harness: ScenarioLab, entry: dict[str, Any]) -> None:
     for text in (markdown, html):
         assert "gates at first stage: gates at stage 10: fail -&gt; rollback" in text.replace("->", "-&gt;")
         assert "analyse at first stage: per revision (agreement" in text
-    assert '<figure class="canary-gates">' in html
+    assert f'alt="Latency and hold-out accuracy per revision — {entry["name"]}" src="data:image/png;base64,' in html
 
     tables = {title: (headers, rows) for title, headers, rows in scenario_measurements(entry)}
     [gates_title] = [t for t in tables if t.startswith("gates at first stage: gates at stage 10: fail -> rollback")]
@@ -145,9 +144,9 @@ def assert_reported(harness: ScenarioLab, entry: dict[str, Any]) -> None:
     revisions = {row[0]: row for row in tables[analysis_title][1]}
     assert revisions[REV1][1] == "stable" and revisions[REV1][7] == 1.0 and revisions[REV2][7] <= 0.5
     assert "(through the split)" in revisions
-    pytest.importorskip("matplotlib")
-    [figure] = gate_figures(read_scenario(entry, 0))
-    assert 'src="data:image/png;base64,' in figure and "latency and hold-out accuracy per revision" in figure
+    from kslab.report.gates import revision_plot
+
+    assert revision_plot(read_scenario(entry, 0)).startswith(b"\x89PNG")
 
 
 def test_a_slow_canary_is_rolled_back_on_p99(scenario_lab: ScenarioLab, capsys: pytest.CaptureFixture[str]) -> None:

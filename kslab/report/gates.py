@@ -2,19 +2,18 @@
 every revision's latency and hold-out accuracy stage by stage (kslab/models/entries/gates.py reads them).
 
 ``gate_tables`` feeds the scenario's measurement tables (kslab/report/measurements.py), so every renderer that
-shows those shows the gates; ``gate_figures`` is the HTML report's plot (matplotlib, when installed).
+shows those shows the gates; ``revision_plot`` is drawn in the scenario's section of the HTML report
+(kslab/report/plots.py plans it, in the report's shared chart style).
 """
 
 from __future__ import annotations
 
-import base64
-import io
-from html import escape
 from typing import Any
 
 from kslab.models.entries.gates import CanaryAnalysis, GateEvaluation, canary_views
-from kslab.report.measurements import Table
+from kslab.report.charts import figure, png
 from kslab.report.record import ScenarioRun
+from kslab.report.tables import Table
 
 
 def _analyses(scenario: ScenarioRun) -> list[tuple[str, CanaryAnalysis]]:
@@ -52,50 +51,22 @@ def gate_tables(scenario: ScenarioRun) -> list[Table]:
 
 def revision_plot(scenario: ScenarioRun) -> bytes | None:
     """Latency (box per revision and stage) beside hold-out accuracy (bar per revision and stage); None without
-    an analysis or without matplotlib."""
+    an analysis."""
     analyses = _analyses(scenario)
     if not analyses:
         return None
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        from matplotlib import pyplot
-    except ImportError:
-        return None
-    fig, (lat, acc) = pyplot.subplots(1, 2, figsize=(10, 3.6))
-    try:
-        labels, boxes, bars = [], [], []
-        for step, measured in analyses:
-            for rev, r in measured.revisions.items():
-                label = f"{r.role or rev[-5:]}\n{step.removeprefix('analyse at ')}"
-                labels.append(label)
-                boxes.append(list(r.latency_ms or ()) or [0.0])
-                bars.append(100 * (r.accuracy or 0.0))
-        lat.boxplot(boxes, whis=(1, 99))
-        lat.set_xticks(range(1, len(labels) + 1), labels, fontsize=7)
-        lat.set_ylabel("ms (whiskers p1-p99)")
-        lat.set_title("latency per revision (tag host)")
-        colours = ["tab:blue" if "stable" in label else "tab:orange" for label in labels]
-        acc.bar(range(len(labels)), bars, color=colours)
-        acc.set_xticks(range(len(labels)), labels, fontsize=7)
-        acc.set_ylim(0, 105)
-        acc.set_ylabel("% of hold-out answers right")
-        acc.set_title("hold-out accuracy per revision")
-        fig.tight_layout()
-        out = io.BytesIO()
-        fig.savefig(out, format="png", dpi=90)
-        return out.getvalue()
-    finally:
-        pyplot.close(fig)
-
-
-def gate_figures(scenario: ScenarioRun) -> list[str]:
-    """The HTML report's canary figure of ``scenario`` (nothing when it ran no canary analysis)."""
-    png = revision_plot(scenario)
-    if png is None:
-        return []
-    caption = f"{scenario.entry.name}: latency and hold-out accuracy per revision and stage"
-    data = base64.b64encode(png).decode("ascii")
-    return [f'<figure class="canary-gates"><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{escape(caption)}</figcaption></figure>"]
+    fig, (lat, acc) = figure(1, 2)
+    labels, boxes, bars = [], [], []
+    for step, measured in analyses:
+        for rev, r in measured.revisions.items():
+            labels.append(f"{r.role or rev[-5:]}\n{step.removeprefix('analyse at ')}")
+            boxes.append(list(r.latency_ms or ()) or [0.0])
+            bars.append(100 * (r.accuracy or 0.0))
+    lat.boxplot(boxes, whis=(1, 99))
+    lat.set_xticks(range(1, len(labels) + 1), labels, fontsize=8)
+    lat.set(ylabel="ms (whiskers p1-p99)", title="Latency per revision (tag host)")
+    colours = ["#1565c0" if "stable" in label else "#ef6c00" for label in labels]
+    acc.bar(range(len(labels)), bars, color=colours)
+    acc.set_xticks(range(len(labels)), labels, fontsize=8)
+    acc.set(ylim=(0, 105), ylabel="% of hold-out answers right", title="Hold-out accuracy per revision")
+    return png(fig)

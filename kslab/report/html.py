@@ -11,7 +11,6 @@ from typing import Any
 from kslab.models.entries import LoadResult, ScenarioEntry
 from kslab.report.cards import cards
 from kslab.report.charts import Plot
-from kslab.report.gates import gate_figures
 from kslab.report.htmlkit import card_grid, figure, page, rows, table, text, titled
 from kslab.report.record import RunView, ScenarioRun, read_run
 from kslab.report.summary import scenario_measurements
@@ -60,7 +59,7 @@ def _scenario(scenario: ScenarioRun, plots: list[Plot]) -> list[str]:
     sides = [*_assertion_table(entry), *_timeline_table(entry),
              *(titled(title, headers, found) for title, headers, found in scenario_measurements(scenario))]
     return [_scenario_heading(entry), *rows(_figures(plots, f"scenario:{entry.name}"), sides),
-            *gate_figures(scenario), *_diagnosis_block(entry)]
+            *_diagnosis_block(entry)]
 
 
 def _scenarios(run: RunView, summary: dict[str, Any], plots: list[Plot]) -> list[str]:

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from kslab.models.entries import ColdStart, LatencyLayers, ModeComparison, Observation, TrafficSplit
+from kslab.report.gates import gate_tables
 from kslab.report.record import ScenarioRun, read_scenario
-
-Table = tuple[str, list[str], list[list[Any]]]
+from kslab.report.tables import Table
 
 
 def _number(value: Any) -> Any:
@@ -57,8 +57,6 @@ def measurement_table(step: str, measured: Observation) -> Table:
 
 def scenario_measurements(scenario: Mapping[str, Any] | ScenarioRun) -> list[Table]:
     """A table per measurement of ``scenario`` (its record entry, or as read by kslab/report/record.py)."""
-    from kslab.report.gates import gate_tables  # the canary gates (it imports Table from here)
-
     run = scenario if isinstance(scenario, ScenarioRun) else read_scenario(scenario, 0)
     return [table for step, measured in run.measurements
             for table in (comparison_tables(step, measured) if isinstance(measured, ModeComparison)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
-from kslab.report import modes, plots_load, plots_scenario
+from kslab.report import gates, modes, plots_load, plots_scenario
 from kslab.report.charts import COLOURS, WIDE_IN, Plot, draw_safely, figure, png, seconds_log
 from kslab.report.record import RunView, read_run
 from kslab.report.summary import SMOKE_PREFIX, step_rows
@@ -75,6 +75,8 @@ def planned_plots(run: RunView) -> list[Planned]:
                     (where, f"Canary split — {name}", partial(plots_scenario.canary_split, scenario)),
                     (where, f"Replicas over time — {name}", partial(plots_scenario.replica_timeline, scenario)),
                     (where, f"Cold start — {name}", partial(plots_scenario.cold_start_parts, scenario)),
+                    (where, f"Latency and hold-out accuracy per revision — {name}",
+                     partial(gates.revision_plot, scenario)),
                     *((where, caption, draw) for caption, draw in modes.planned(scenario))]
     return [*planned, ("steps", "Step durations", partial(step_durations, run))]
 
