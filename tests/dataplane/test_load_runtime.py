@@ -30,5 +30,8 @@ def test_a_wrong_body_is_counted_as_http_500(tmp_path, capsys):
     body = tmp_path / "bad.json"
     body.write_text('{"instances": [[1.0, 2.0]]}')
     argv = ["load", MODEL, "--provider", "local", "--body", str(body), "-n", "20", "-c", "2", "-o", "json"]
-    assert run(argv) == ExitCode.OK
-    assert json.loads(capsys.readouterr().out)["errors"] == {"HTTP 500": 20}
+    assert run(argv) == ExitCode.CHECK_FAILED  # a load where every request fails is a failed run (issue 14)
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)  # the measurement is still printed, then the one-line reason
+    assert result["errors"] == {"HTTP 500": 20} and result["ok"] == 0 and result["throughput_rps"] == 0
+    assert "every one of the 20 requests failed (HTTP 500 20)" in captured.err
