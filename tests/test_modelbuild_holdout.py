@@ -62,3 +62,21 @@ def test_a_broken_hold_out_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / HOLDOUT_FILE).write_text('{"rows": [[1, 2]], "labels": []}')
     with pytest.raises(UsageError, match="as many labels as rows"):
         read_holdout(tmp_path)
+
+
+def test_the_build_says_when_it_is_the_deliberately_worse_variant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`kslab model build --model-version v2-bad` says so in its output, and a reused build remembers it."""
+    from kslab.cli.main import run
+
+    bad = ensure_build(tmp_path, "sklearn-iris", "v2-bad")
+    assert bad.shuffle_labels is True
+    again = find_build(bad.model_dir)
+    assert again is not None and again.shuffle_labels is True and not again.built
+    good = find_build(ensure_build(tmp_path, "sklearn-iris", "v2").model_dir)
+    assert good is not None and good.shuffle_labels is False
+    monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert run(["-o", "json", "model", "build", "sklearn-iris", "--model-version", "v2-bad"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["shuffle_labels"] is True and shown["accuracy"] <= 0.5

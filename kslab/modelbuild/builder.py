@@ -45,6 +45,7 @@ class BuildResult:
     classes: tuple[str, ...] = ()
     train_rows: int = 0
     test_rows: int = 0
+    shuffle_labels: bool = False  # trained on permuted labels: deliberately worse (a canary to roll back)
     built: bool = field(default=True, compare=False)  # False when read back from an earlier build
 
     @property
@@ -142,12 +143,12 @@ def build_model(name: str, version: str, out_dir: Path) -> BuildResult:
         name=name, version=version, model_dir=target, estimator=recipe.estimator, params=dict(recipe.params),
         accuracy=round(accuracy, 4), sha256=sha256_file(target / MODEL_FILE), sklearn_version=sklearn.__version__,
         created_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), features=model.features,
-        classes=model.classes, train_rows=len(y_train), test_rows=len(y_test))
+        classes=model.classes, train_rows=len(y_train), test_rows=len(y_test), shuffle_labels=recipe.shuffle_labels)
     metadata = result.to_dict()
     for key in ("model_dir", "model_file", "built"):
         metadata.pop(key)
     metadata.update(model_file=MODEL_FILE, holdout_file=HOLDOUT_FILE, test_size=model.test_size,
-                    random_state=model.random_state, shuffle_labels=recipe.shuffle_labels)
+                    random_state=model.random_state)
     write_json(target / METADATA_FILE, metadata)
     return result
 
@@ -172,6 +173,7 @@ def find_build(model_dir: Path) -> BuildResult | None:
             params=meta.get("params") or {}, accuracy=float(meta["accuracy"]), sha256=meta["sha256"],
             sklearn_version=meta.get("sklearn_version", ""), created_at=meta.get("created_at", ""),
             features=tuple(meta.get("features") or ()), classes=tuple(meta.get("classes") or ()),
-            train_rows=int(meta.get("train_rows", 0)), test_rows=int(meta.get("test_rows", 0)), built=False)
+            train_rows=int(meta.get("train_rows", 0)), test_rows=int(meta.get("test_rows", 0)),
+            shuffle_labels=bool(meta.get("shuffle_labels", False)), built=False)
     except (ValueError, KeyError, TypeError):
         return None
