@@ -30,7 +30,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuildResult]:
 def test_build_writes_one_model_file_and_truthful_metadata(builds, version):
     result = builds[version]
     assert result.model_dir.name == version and result.model_dir.parent.name == MODEL
-    assert sorted(p.name for p in result.model_dir.iterdir()) == ["metadata.json", "model.joblib"]
+    # one model file (the KServe sklearn server refuses a directory with more), its metadata and the hold-out rows
+    assert sorted(p.name for p in result.model_dir.iterdir()) == ["holdout.json", "metadata.json", "model.joblib"]
     meta = json.loads((result.model_dir / "metadata.json").read_text())
     assert meta["sha256"] == hashlib.sha256((result.model_dir / "model.joblib").read_bytes()).hexdigest()
     assert meta["accuracy"] > 0.9
