@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
+from types import SimpleNamespace
 
 from rich.console import Console
 
 from kslab.cli import progress
+from kslab.cli.main import run
 from kslab.cli.progress import ProgressView
+from kslab.config.model import LabSettings, Settings
+from kslab.exitcodes import ExitCode
+from kslab.lab import experiment
+from kslab.models.endpoint import Endpoint
+from kslab.models.run_record import RunRecord
+from tests.load_support import TestServer
 
 
 def _plain_view() -> tuple[ProgressView, io.StringIO]:
@@ -50,3 +59,60 @@ def test_elapsed_advances_through_a_long_step_and_between_events(monkeypatch):
     rendered = io.StringIO()
     Console(file=rendered, width=200).print(view)
     assert next(line for line in rendered.getvalue().splitlines() if line.startswith("load")).rstrip().endswith("25s")
+
+
+def _profile_ticks(aggregate, steps: int = 4, seconds_per_step: int = 20) -> None:
+    from kslab.load.engine import Tick
+    from kslab.load.histogram import encode, new_histogram
+
+    histogram = new_histogram()
+    histogram.record_value(2000)
+    for step in range(steps):
+        aggregate.add(Tick(step * seconds_per_step + 1, step, 10, {}, 0, encode(histogram)))
+
+
+def test_a_profiles_progress_names_the_level_running():
+    """Issue 14: the load row says which profile level runs ('c=10 (2/4) 7s/20s'), not only req/s."""
+    from kslab.load.aggregate import Aggregate, level_text
+    from kslab.load.plan import build_plan
+
+    plan = build_plan(concurrency=None, duration=None, requests=None, rate=None, profile="5,10,20,50@20s",
+                      warmup=None, timeout=None, workers=1)
+    aggregate = Aggregate(plan)
+    assert level_text(aggregate.live(3.2)["level"]) == "c=5 (1/4) 3s/20s"
+    assert level_text(aggregate.live(27.9)["level"]) == "c=10 (2/4) 7s/20s"
+    _profile_ticks(aggregate)  # the workers already report the last step: it wins over the schedule
+    assert level_text(aggregate.live(59.5)["level"]) == "c=50 (4/4) 0s/20s"
+    assert level_text(aggregate.live(95.0)["level"]) == "c=50 (4/4) 20s/20s"  # past the end: the last, full
+    closed = build_plan(concurrency=4, duration="5s", requests=None, rate=None, profile=None, warmup=None,
+                        timeout=None, workers=1)
+    assert Aggregate(closed).live(1.0)["level"] is None and level_text(None) == ""
+
+
+class _ServedProvider:
+    """A provider whose model answers at a test server (what the lab's load step asks of the provider)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    @contextmanager
+    def endpoint(self, model: str):
+        yield Endpoint(self.base_url, model)
+
+
+def test_the_labs_load_row_and_kslab_load_show_the_level(monkeypatch, tmp_path, capsys):
+    """The lab's load row and `kslab load --profile` (plain output) carry the level from the live figures."""
+    monkeypatch.chdir(tmp_path)
+    with TestServer() as server:
+        assert run(["load", "sklearn-iris", "--url", server.url("/ok"), "--profile", "1,2@2s"]) == ExitCode.OK
+        err = capsys.readouterr().err
+        assert "c=1 (1/2) 1s/2s" in err and "c=2 (2/2) " in err, err
+
+        rows: list[tuple[str, str, str]] = []
+        settings = Settings(provider="local", lab=LabSettings(load_profile="3,6@2s", load_warmup="0s"))
+        session = SimpleNamespace(settings=settings, provider=_ServedProvider(f"http://127.0.0.1:{server.port}"))
+        experiment._load(session, RunRecord(tmp_path / "reports", "lab"), lambda *row: rows.append(row),
+                         experiment.LabResult())
+    details = [detail for component, phase, detail in rows if (component, phase) == ("load", "load")]
+    assert any(d.startswith("c=3 (1/2) 1s/2s: ") for d in details), details
+    assert any(d.startswith("c=6 (2/2) ") for d in details), details

@@ -63,6 +63,7 @@ class Aggregate:
         self.pending: dict[tuple[int, int], _Bucket] = {}
         self.series: list[dict[str, Any]] = []
         self.latest_second = 0
+        self.latest_step = 0  # the furthest step any worker has reported from
         self.last_row: dict[str, Any] | None = None
 
     def add(self, tick: Tick) -> None:
@@ -78,6 +79,7 @@ class Aggregate:
             self.counts.add(tick)
             self.step_histograms[tick.step].add(histogram)
             self.step_counts[tick.step].add(tick)
+        self.latest_step = max(self.latest_step, tick.step)
         if tick.second > self.latest_second:
             self.latest_second = tick.second
             self._finalise(tick.second - FINALISE_AFTER_S)
@@ -94,13 +96,26 @@ class Aggregate:
             self.last_row = row
 
     def live(self, elapsed_s: float) -> dict[str, Any]:
-        """What a progress line shows: elapsed, OK answers per second so far, p99 so far, errors."""
+        """What a progress line shows: elapsed, OK answers per second so far, p99 so far, errors, and for a
+        step profile the level running (``level``: index from 1, of, level, elapsed_s and duration_s in it)."""
         requests = self.counts.ok + self.counts.error_total
         measured = max(elapsed_s - self.warmup_seconds, 1e-9)
         p99 = self.total.get_value_at_percentile(99.0) / 1000 if self.total.get_total_count() else None
         return {"elapsed_s": round(elapsed_s, 1), "requests": requests,
                 "rps": round(self.counts.ok / measured, 1) if elapsed_s > self.warmup_seconds else 0.0,
-                "p99_ms": p99, "errors": self.counts.error_total, "warmup": elapsed_s < self.warmup_seconds}
+                "p99_ms": p99, "errors": self.counts.error_total, "warmup": elapsed_s < self.warmup_seconds,
+                "level": self._level(elapsed_s) if self.plan.mode == "profile" else None}
+
+    def _level(self, elapsed_s: float) -> dict[str, Any]:
+        """The profile step running at ``elapsed_s``: the later of the schedule's and the workers' (a step whose
+        requests all hang sends no ticks, yet its time runs)."""
+        steps = self.plan.steps
+        starts = [sum(s.duration_s or 0.0 for s in steps[:i]) for i in range(len(steps))]
+        scheduled = max(i for i, start in enumerate(starts) if start <= elapsed_s or i == 0)
+        index = min(max(scheduled, self.latest_step), len(steps) - 1)
+        duration = steps[index].duration_s or 0.0
+        return {"index": index + 1, "of": len(steps), "level": steps[index].level, "duration_s": duration,
+                "elapsed_s": round(min(max(elapsed_s - starts[index], 0.0), duration), 1)}
 
     def load_result(self, target_url: str, elapsed_s: float, ends: list[EngineEnd]) -> LoadResult:
         """The run's result; its to_dict() is what the run record and `kslab load -o json` hold."""
@@ -129,3 +144,11 @@ class Aggregate:
                 "error_total": counts.error_total, "late": counts.late,
                 "throughput_rps": round(counts.ok / seconds, 1) if seconds > 0 else None,  # answered, not sent
                 "latency": Latency(**summarize(histogram))}
+
+
+def level_text(level: dict[str, Any] | None) -> str:
+    """A profile's running level for a progress line: 'c=10 (2/4) 7s/20s'; '' outside a profile."""
+    if not level:
+        return ""
+    return (f"c={level['level']:g} ({level['index']}/{level['of']}) {int(level['elapsed_s'])}s/"
+            f"{level['duration_s']:g}s")

@@ -232,8 +232,12 @@ class _Progress:
             self.live.__exit__(None, None, None)
 
     def __call__(self, live: dict[str, Any]) -> None:
+        from kslab.load.aggregate import level_text
+
         p99 = "-" if live["p99_ms"] is None else f"{live['p99_ms']:.2f} ms"
-        line = (f"{live['elapsed_s']:>6.1f}s  {live['rps']:>9.1f} req/s  p99 {p99}  errors {live['errors']}"
+        level = level_text(live.get("level"))
+        line = (f"{live['elapsed_s']:>6.1f}s  " + (f"{level}  " if level else "")
+                + f"{live['rps']:>9.1f} req/s  p99 {p99}  errors {live['errors']}"
                 + ("  (warm-up)" if live["warmup"] else ""))
         if self.live is not None:
             self.live.update(line)
