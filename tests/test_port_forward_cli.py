@@ -147,7 +147,9 @@ def test_smoke_over_a_port_forward_to_the_real_model_server(fake_tools, tmp_path
     assert code == 0, captured.err
     report = json.loads(captured.out)
     assert report["failed"] == 0 and report["passed"] == len(report["checks"]) >= 10
-    assert "port-forward" in report["endpoint"]
+    # -o json: the URL and the route apart (issue 14), the human "... via port-forward" only in the table
+    assert report["route"] == "port-forward" and report["url"].startswith("http://127.0.0.1:")
+    assert report["host"] is None and "endpoint" not in report
     names = [c["name"] for c in report["checks"]]
     assert any(n.startswith("v1 predict") for n in names) and any(n.startswith("v2 infer") for n in names)
     forwards = [a for a in fake_tools.calls("kubectl") if a and a[0] == "port-forward"]

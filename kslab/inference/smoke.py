@@ -31,8 +31,15 @@ BATCH_SIZE = 30
 @dataclass
 class SmokeReport:
     model: str
-    endpoint: str
+    endpoint: str  # for people: "http://127.0.0.1:8080 (Host: ...) via port-forward"
     checks: list[SmokeCheck] = field(default_factory=list)
+    url: str | None = None  # for scripts: the base URL, the route to it (local, port-forward, direct), Host
+    route: str | None = None
+    host: str | None = None
+
+    @classmethod
+    def at(cls, model: str, endpoint: Endpoint) -> SmokeReport:
+        return cls(model, endpoint.describe(), url=endpoint.base_url, route=endpoint.via, host=endpoint.host)
 
     @property
     def ok(self) -> bool:
@@ -43,7 +50,8 @@ class SmokeReport:
         return [c for c in self.checks if not c.ok]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "endpoint": self.endpoint, "ok": self.ok, "passed": len(self.checks) -
+        return {"model": self.model, "endpoint": self.endpoint, "url": self.url, "route": self.route,
+                "host": self.host, "ok": self.ok, "passed": len(self.checks) -
                 len(self.failed), "failed": len(self.failed), "checks": [c.to_dict() for c in self.checks]}
 
 
@@ -132,7 +140,7 @@ def plan_checks(client: InferenceClient, model: CatalogModel, batch_size: int = 
 def run_checks(client: InferenceClient, model: CatalogModel, *, record: RunRecord | None = None,
                on_check: Callable[[SmokeCheck], None] | None = None, batch_size: int = BATCH_SIZE) -> SmokeReport:
     """Run every planned check (a failing or unreachable one never stops the rest); each is a run-record step."""
-    report = SmokeReport(model.name, client.endpoint.describe())
+    report = SmokeReport.at(model.name, client.endpoint)
     for planned in plan_checks(client, model, batch_size):
         with step(record, f"{SMOKE_PREFIX}{planned.name}") as observations:
             try:

@@ -21,7 +21,7 @@ def test_predict_v1_default_sample_json(capsys, iris_runtime):
     data = json.loads(capsys.readouterr().out)
     assert (data["status"], data["protocol"], data["predictions"]) == (200, "v1", [1, 1])
     assert data["classes"] == ["versicolor", "versicolor"] and data["ok"] is True
-    assert data["endpoint"] == f"{iris_runtime.url} via local" and data["latency_ms"] > 0
+    assert (data["url"], data["route"]) == (iris_runtime.url, "local") and data["latency_ms"] > 0
 
 
 def test_bare_predict_and_load_mean_the_lab_model(capsys, iris_runtime):

@@ -158,7 +158,7 @@ def test_cli_deploy_smoke_undeploy_with_the_local_provider(tmp_path, monkeypatch
     try:
         assert run(["smoke", MODEL, "--provider", "local", "-o", "json"]) == ExitCode.OK
         smoked = json.loads(capsys.readouterr().out)
-        assert smoked["ok"] and smoked["endpoint"] == f"{deployed['url']} via local"
+        assert smoked["ok"] and (smoked["url"], smoked["route"]) == (deployed["url"], "local")
     finally:
         assert run(["undeploy", MODEL, "--provider", "local", "-o", "json"]) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["action"] == "stopped"

@@ -120,7 +120,9 @@ def smoke(
                  "actual": _brief(c.actual), "latency_ms": c.latency_ms} for c in report.checks]
         emit(cli, rows, "table", title=f"kslab smoke {name} ({report.endpoint})")
     else:
-        emit(cli, report.to_dict() | {"run_record": str(record.path)}, output)
+        # scripts parse -o json: the URL and the route to it apart (as predict gives them), not the human text
+        data = {k: v for k, v in report.to_dict().items() if k != "endpoint"}
+        emit(cli, data | {"run_record": str(record.path)}, output)
     if not report.ok:
         raise CheckFailed(f"{len(report.failed)} of {len(report.checks)} smoke checks failed: "
                           + ", ".join(c.name for c in report.failed),
