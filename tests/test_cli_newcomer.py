@@ -159,3 +159,63 @@ def test_deploy_then_lab_keeps_the_users_server_and_json_fields_parse(here, caps
         assert answer["url"] == server["url"] and answer["route"] == "local" and "endpoint" not in answer
     finally:
         run(["undeploy", "sklearn-iris", "--provider", "local"])
+
+
+@pytest.mark.parametrize(("argv", "env", "named", "fix"), [
+    (["--scenarios", "smoke,canry"], {}, "--scenarios 'smoke,canry': no scenario named 'canry' (did you mean "
+     '"canary"?)', "hint: give names from 'kslab scenario list'"),
+    ([], {"KSLAB_LAB__SCENARIOS": "nope,canary"}, "lab.scenarios 'nope,canary': no scenario named 'nope'",
+     "hint: fix lab.scenarios in kslab.yaml"),
+    (["--scenarios", "./scenarios/mine.yaml"], {}, "--scenarios './scenarios/mine.yaml': no scenario named "
+     "'./scenarios/mine.yaml'", "hint: "),
+])
+def test_unknown_lab_scenarios_are_refused_before_any_work(argv, env, named, fix, here, capsys, monkeypatch):
+    """Issue 14: a typo in --scenarios or lab.scenarios is refused (exit 2) naming it and the known ones, before
+    a record, a deploy or a model server, instead of an error entry after the deploy."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert run(["lab", "--provider", "local", *argv]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {named}") and fix in err, err
+    assert "known: autoscale, canary, " in err and "Traceback" not in err
+    assert not (here / "reports").exists() and not (here / "state").exists()  # nothing ran
+
+
+def test_a_lab_profile_past_the_open_file_limit_is_refused_with_the_fix(here, capsys, monkeypatch):
+    """Issue 14: the lab's load step gets `kslab load -c`'s open-file check, before the lab starts any work."""
+    import resource
+
+    monkeypatch.setenv("KSLAB_LAB__LOAD_PROFILE", "1,1000@1s")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        code = run(["lab", "--provider", "local"])
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    err = capsys.readouterr().err
+    assert code == ExitCode.USAGE, err
+    assert "error: lab.load_profile '1,1000@1s': the profile's top level 1000 needs 1064 open files" in err
+    assert "hint: raise the limit first (ulimit -n 1064) or lower the profile's top level" in err
+    assert "--workers" not in err  # the lab has no --workers to offer
+    assert not (here / "reports").exists() and not (here / "state").exists()
+
+
+def test_a_lab_whose_load_gets_no_answer_fails_with_the_reason(here, capsys, monkeypatch):
+    """Issue 14: the lab's own load step is judged like `kslab load`: when the real model server rejects every
+    load request (a body it cannot read; the smoke checks before it pass), the lab exits 1, its record and load
+    step are failed with the reason, throughput counts no answer, and the report says why."""
+    monkeypatch.setenv("KSLAB_LAB__LOAD_PROFILE", "1,2@1s")
+    monkeypatch.setenv("KSLAB_LAB__LOAD_WARMUP", "0s")
+    monkeypatch.setattr("kslab.load.recipe.request_body", lambda model, protocol, instances=None: b"{not json")
+    code = run(["lab", "--provider", "local", "--ci"])
+    err = capsys.readouterr().err
+    assert code == ExitCode.CHECK_FAILED, err
+    assert "error: load failed: every one of the " in err and " requests failed (HTTP " in err
+    [record_path] = (here / "reports").glob("*-lab-*/run.json")
+    record = json.loads(record_path.read_text())
+    load = next(s for s in record["steps"] if s["name"] == "load")
+    assert (record["result"], load["result"]) == ("failed", "failed")
+    assert load["error"].startswith("every one of the ") and load["observations"]["ok"] == 0
+    assert load["observations"]["requests"] > 0 and load["observations"]["throughput_rps"] == 0.0
+    assert load["error"] in (record_path.parent / "report.md").read_text()
+    assert not list((here / "state" / "local").glob("*.json"))  # the server the lab started is stopped

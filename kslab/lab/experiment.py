@@ -39,6 +39,7 @@ class LabResult:
     scenarios: list[dict[str, Any]] = field(default_factory=list)
     load: dict[str, Any] | None = None
     skipped: dict[str, str] = field(default_factory=dict)
+    load_failure: str | None = None  # why the load step failed (nothing answered), kslab.load.verdict
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -70,19 +71,46 @@ def _deploy(session: Session, observe: Observer, result: LabResult) -> None:
 
 def check_settings(settings: Settings, options: LabOptions) -> None:
     """What the lab will read from the settings, checked before any work (no cluster, deploy or record yet):
-    the load profile and its warm-up as a plan. A bad value is a ConfigError naming the key."""
+    the scenario names, the load profile and its warm-up as a plan, and its top level against the open-file
+    limit (as `kslab load` checks -c). A bad value is a ConfigError naming the key (or the flag)."""
+    _check_scenarios(settings, options.scenarios)
     if not options.load:
         return
     from kslab.lab.load_step import lab_plan
+    from kslab.load.plan import check_open_files
 
+    lab = settings.lab
     try:
-        lab_plan(settings)
+        plan = lab_plan(settings)
     except UsageError as exc:
-        lab = settings.lab
         detail = exc.message.replace("--profile", "the profile").replace("--warmup", "the warm-up")
         raise ConfigError(f"lab.load_profile {lab.load_profile!r} with lab.load_warmup {lab.load_warmup!r}: "
                           f"{detail}", "fix lab.load_profile / lab.load_warmup in kslab.yaml (or "
                           "KSLAB_LAB__LOAD_PROFILE), or run with --no-load") from None
+    try:
+        check_open_files(plan, subject="the profile's top level", more_workers=False)
+    except UsageError as exc:
+        raise ConfigError(f"lab.load_profile {lab.load_profile!r}: {exc.message}",
+                          f"{exc.hint} (lab.load_profile in kslab.yaml or KSLAB_LAB__LOAD_PROFILE), or run with "
+                          "--no-load") from None
+
+
+def _check_scenarios(settings: Settings, chosen: str | None) -> None:
+    """Every name in --scenarios (or lab.scenarios) must be a scenario: a typo is refused before any work, not
+    found after the deploy."""
+    from kslab.scenarios.catalog import known_names, unknown_names
+    from kslab.scenarios.validate import did_you_mean
+
+    unknown = unknown_names(scenario_names(settings, chosen))
+    if not unknown:
+        return
+    known = known_names()
+    where = f"--scenarios {chosen!r}" if chosen is not None else f"lab.scenarios {settings.lab.scenarios!r}"
+    named = ", ".join(repr(name) for name in unknown)
+    fix = ("give names from 'kslab scenario list', 'all' or 'none'" if chosen is not None else
+           "fix lab.scenarios in kslab.yaml (or KSLAB_LAB__SCENARIOS), or pass --scenarios")
+    raise ConfigError(f"{where}: no scenario named {named}{did_you_mean(unknown[0], known)}; known: "
+                      f"{', '.join(known)}", fix)
 
 
 def scenario_names(settings: Settings, chosen: str | None) -> list[str]:
@@ -112,6 +140,7 @@ def _scenarios(session: Session, record: RunRecord, observe: Observer, result: L
 
 def _load(session: Session, record: RunRecord, observe: Observer, result: LabResult) -> None:
     from kslab.lab.load_step import lab_plan, load_model
+    from kslab.load.verdict import LoadFailed
 
     settings = session.settings
     plan = lab_plan(settings)
@@ -125,7 +154,12 @@ def _load(session: Session, record: RunRecord, observe: Observer, result: LabRes
         observe("load", "load", (f"{level}: " if level else "")
                 + f"{live['rps']:.0f} req/s, p99 {p99}, errors {live['errors']}")
 
-    result.load = load_model(session, MODEL, plan, record, progress=progress)
+    try:
+        result.load = load_model(session, MODEL, plan, record, progress=progress)
+    except LoadFailed as failed:  # recorded as a failed step with the reason; the lab fails at the end
+        result.load, result.load_failure = failed.result, failed.message
+        observe("load", "failed", failed.message)
+        return
     latency = result.load["latency"]
     observe("load", "ok", f"{result.load['throughput_rps']} req/s, p50 {latency['p50_ms']} ms, "
                           f"p99 {latency['p99_ms']} ms")
@@ -150,8 +184,8 @@ def _down(session: Session, record: RunRecord, observe: Observer) -> None:
 
 
 def run_lab(session: Session, observe: Observer, options: LabOptions | None = None) -> LabResult:
-    """Run the experiment into the session's record; raises CheckFailed (exit 1) when smoke or a scenario
-    failed, after recording all."""
+    """Run the experiment into the session's record; raises CheckFailed (exit 1) when smoke, a scenario or the
+    load (nothing answered) failed, after recording all."""
     options = options or LabOptions()
     settings, record, provider = session.settings, session.require_record(), session.provider
     result = LabResult()
@@ -189,6 +223,8 @@ def run_lab(session: Session, observe: Observer, options: LabOptions | None = No
         problems.append("smoke checks failed: " + ", ".join(c.name for c in result.smoke.failed))
     if result.failed_scenarios:
         problems.append("scenarios failed: " + ", ".join(result.failed_scenarios))
+    if result.load_failure is not None:
+        problems.append(f"load failed: {result.load_failure}")
     if problems:
         raise CheckFailed("; ".join(problems), f"see {record.path} and the report beside it")
     return result

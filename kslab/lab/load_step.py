@@ -20,17 +20,23 @@ if TYPE_CHECKING:
 
 def load_model(session: Session, name: str, plan: Any, record: RunRecord, *, protocol: str = "v1",
                progress: Progress | None = None, step: str = LOAD_STEP) -> dict[str, Any]:
-    """Drive ``plan`` (a kslab.load.plan.LoadPlan) at model ``name``; the result is also the step's observations."""
+    """Drive ``plan`` (a kslab.load.plan.LoadPlan) at model ``name``; the result is also the step's observations.
+
+    Judged as `kslab load` judges its runs (kslab.load.verdict): a run in which nothing was answered raises
+    LoadFailed (its ``result`` kept) after the step is recorded failed with the reason."""
     from kslab.load import recipe
+    from kslab.load.verdict import judge
 
     def run() -> LoadResult:
         return recipe.load_model(session.provider, name, plan, protocol=protocol, progress=progress)
-    return recipe.record_load(record, step, run, model=name, protocol=protocol, plan=plan.to_dict())
+    return recipe.record_load(record, step, run, judge(plan, strict=False), model=name, protocol=protocol,
+                              plan=plan.to_dict())
 
 
 def lab_plan(settings: Settings) -> Any:
-    """The lab's step profile (``lab.load_profile``, e.g. 1,5,10,20@5s) with its warm-up."""
+    """The lab's step profile (``lab.load_profile``, e.g. 1,5,10,20@5s) with its warm-up (UsageError when it is
+    malformed). Whether this process may open its connections is kslab.lab.experiment.check_settings' part."""
     from kslab.load.plan import build_plan
 
     return build_plan(concurrency=None, duration=None, requests=None, rate=None, profile=settings.lab.load_profile,
-                      warmup=settings.lab.load_warmup, timeout=None, workers=1)
+                      warmup=settings.lab.load_warmup, timeout=None, workers=1, here=False)

@@ -129,9 +129,12 @@ def _check_warmup(plan: LoadPlan) -> None:
                          "would be measured", "shorten --warmup or lengthen --duration")
 
 
-def check_open_files(plan: LoadPlan, limits: tuple[int, int] | None = None) -> None:
+def check_open_files(plan: LoadPlan, limits: tuple[int, int] | None = None, *, subject: str | None = None,
+                     more_workers: bool = True) -> None:
     """Each worker holds its share of the connections open at once: refuse a plan past the open-file limit
-    (RLIMIT_NOFILE, ``limits`` = (soft, hard)) instead of failing thousands of connects or hanging."""
+    (RLIMIT_NOFILE, ``limits`` = (soft, hard)) instead of failing thousands of connects or hanging.
+    ``subject`` names what sets the connections (default: the flag); ``more_workers`` False when the caller
+    has no --workers to offer (the lab)."""
     import resource
 
     soft, hard = limits or resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -139,11 +142,11 @@ def check_open_files(plan: LoadPlan, limits: tuple[int, int] | None = None) -> N
     needed = per_worker + FD_RESERVE
     if soft == resource.RLIM_INFINITY or needed <= soft:
         return
-    flag = "--concurrency" if plan.mode != "profile" else "--profile's top level"
+    flag = subject or ("--concurrency" if plan.mode != "profile" else "--profile's top level")
+    spread = ", or spread it over more --workers" if more_workers else ""
     if hard == resource.RLIM_INFINITY or needed <= hard:
-        hint = f"raise the limit first (ulimit -n {needed}), lower {flag}, or spread it over more --workers"
+        hint = f"raise the limit first (ulimit -n {needed}) or lower {flag}{spread}"
     else:
-        hint = (f"the hard limit is {hard}: lower {flag} to at most {max(hard - FD_RESERVE, 1)} per worker, or "
-                "spread it over more --workers")
+        hint = f"the hard limit is {hard}: lower {flag} to at most {max(hard - FD_RESERVE, 1)} per worker{spread}"
     raise UsageError(f"{flag} {plan.connections} needs {needed} open files per load worker, more than this "
                      f"process may open ({soft}, ulimit -n)", hint)

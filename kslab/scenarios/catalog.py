@@ -91,10 +91,31 @@ def _declared_name(found: Found) -> str | None:
         return None
 
 
+def unknown_names(names: Iterable[str], extra: Iterable[Path] = ()) -> list[str]:
+    """The names among ``names`` that find_scenario would not find (a path counts when the file exists); a
+    file's declared name is read only for a name that is no file's stem."""
+    found = discover(extra)
+    stems = {f.path.stem for f in found}
+    unknown = []
+    for name in names:
+        if Path(name).suffix in SUFFIXES or "/" in name:
+            if not Path(name).is_file():
+                unknown.append(name)
+        elif name not in stems and all(_declared_name(f) != name for f in found):
+            unknown.append(name)
+    return unknown
+
+
+def known_names(extra: Iterable[Path] = ()) -> list[str]:
+    """Every scenario name, as `kslab scenario list` shows them (file stems, sorted)."""
+    return sorted({f.path.stem for f in discover(extra)})
+
+
 def builtin_names() -> list[str]:
     """The built-in scenarios in lab order (LAB_ORDER, then the rest by name)."""
     names = [f.path.stem for f in discover() if f.origin == "built-in"]
     return sorted(names, key=lambda n: (LAB_ORDER.index(n) if n in LAB_ORDER else len(LAB_ORDER), n))
 
 
-__all__ = ["Found", "Scenario", "builtin_names", "discover", "find_scenario", "list_scenarios"]
+__all__ = ["Found", "Scenario", "builtin_names", "discover", "find_scenario", "known_names", "list_scenarios",
+           "unknown_names"]

@@ -22,7 +22,7 @@ def test_lab_on_the_local_provider_runs_end_to_end(tmp_path, monkeypatch, capsys
     captured = capsys.readouterr()
     assert code == ExitCode.OK, captured.err
     summary = json.loads(captured.out)
-    assert summary["smoke"] == "14 passed, 0 failed"
+    assert summary["smoke"] == {"passed": 14, "failed": 0}  # -o json: numbers (issue 14)
     record = json.loads(Path(summary["run_record"]).read_text())
     assert record["result"] == "ok" and record["command"] == "lab"
     results = {s["name"]: s["result"] for s in record["steps"]}
