@@ -127,6 +127,43 @@ def test_doctor_fix_urls_are_whole_at_80_columns(here):
     assert "…" not in shown.stdout
 
 
+def _table_and_below(out: str) -> tuple[list[str], list[str]]:
+    """A check table's lines (title to the blank line) and the lines under it."""
+    table, _, below = out.partition("\n\n")
+    return table.splitlines(), below.splitlines()
+
+
+def test_doctor_preflight_fits_80_columns_with_the_fixes_as_lines_under_it(here):
+    """Issue 14: the FIX column pushed the preflight table to ~126 characters, so every row wrapped at 80.
+    The table (CHECK / RESULT / DETAIL) fits; each fix is one whole line under it."""
+    shown = _kslab("doctor", "--preflight", "--provider", "kind", cwd=here, env={"PATH": "/nonexistent"})
+    table, below = _table_and_below(shown.stdout)
+    assert table[1].split() == ["CHECK", "RESULT", "DETAIL"], shown.stdout
+    assert max(len(line.rstrip()) for line in table) <= 80, shown.stdout
+    assert any(line.startswith("helm installed ") and " FAIL " in line for line in table)
+    assert "fix (helm installed): install Helm 3: https://helm.sh/docs/intro/install/" in below
+    assert any(line.startswith("fix (kind installed): install kind ") and
+               "https://kind.sigs.k8s.io/docs/user/quick-start/#installation" in line for line in below), below
+
+
+def test_report_list_fits_80_columns_with_the_longest_command_and_result(here):
+    """Issue 14: STARTED AT wrapped its final 'Z' at 80 columns; a scenario run that was interrupted is the
+    widest row: it fits, with the whole run id and the start to the minute (UTC)."""
+    from kslab.models.run_record import RunRecord
+
+    record = RunRecord(here / "reports", "scenario")
+    record.finish("interrupted")
+    shown = _kslab("report", "--list", cwd=here)
+    lines = shown.stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80, shown.stdout
+    started = record.data["started_at"]
+    row = next(line for line in lines if line.startswith(record.run_id))
+    assert row.split()[1:5] == ["scenario", "interrupted", started[:10], started[11:16]], shown.stdout
+    assert "STARTED UTC" in lines[1]
+    listed = json.loads(_kslab("-o", "json", "report", "--list", cwd=here).stdout)
+    assert listed[0]["started_at"] == started  # scripts keep the full timestamp
+
+
 def test_model_build_takes_model_version_and_the_old_spelling(here, capsys):
     assert run(["-o", "json", "model", "build", "--model-version", "v2", "--out", str(here / "m")]) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["version"] == "v2"

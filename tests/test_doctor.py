@@ -75,3 +75,24 @@ def test_unreachable_api_is_the_first_layer(lab, capsys):
     assert code == ExitCode.CHECK_FAILED
     assert [c["layer"] for c in layers] == ["API server"]
     assert "cannot reach the Kubernetes API" in layers[0]["detail"]
+
+
+def test_the_walk_fits_80_columns_with_detail_fix_and_evidence_under_it(lab, capsys, monkeypatch):
+    """Issue 14: at 80 columns (a CI log) the layer table fits; the broken layer's long detail (a gs:// URL and a
+    pod name no column can hold), its fix and its evidence are whole lines under the table, never folded."""
+    monkeypatch.setenv("COLUMNS", "80")
+    lab.seed(lean=False)
+    lab.knobs.failing_storage_uris.add(MISSING_URI)
+    kslab(capsys, "deploy", NAME, "--storage-uri", MISSING_URI, "--timeout", "3")
+    code, out, _err = kslab(capsys, "doctor", NAME)
+    assert code == ExitCode.CHECK_FAILED
+    table, _, below = out.partition("\n\n")
+    assert table.splitlines()[1].split() == ["LAYER", "RESULT", "DETAIL"], out
+    assert max(len(line.rstrip()) for line in table.splitlines()) <= 80, out
+    assert any(line.startswith("storage / egress ") and " FAIL " in line for line in table.splitlines())
+    lines = below.splitlines()
+    detail = next(line for line in lines if line.startswith("detail (storage / egress): stuck at storage"))
+    assert MISSING_URI in detail, out
+    assert any(line.startswith("fix (storage / egress): check the URI (--storage-uri)") for line in lines)
+    evidence = lines.index("evidence (storage / egress):")
+    assert any("RuntimeError: Failed to fetch model" in line for line in lines[evidence + 1:]), out

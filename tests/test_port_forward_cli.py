@@ -133,6 +133,7 @@ def test_smoke_over_a_port_forward_to_the_real_model_server(fake_tools, tmp_path
     from kslab.local.deploy import deploy_local, undeploy_local
 
     monkeypatch.setenv("KSLAB_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.chdir(tmp_path)  # the run record goes to tmp_path/reports, not the checkout's
     cluster = fake_tools.cluster
     install_and_wait(cluster.store, cluster.controllers.settings, mode="Standard", knative=False, lean=True)
     create_ready_isvc(cluster)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,6 +40,48 @@ def emit(cli: CliContext, data: Mapping[str, Any] | Sequence[Mapping[str, Any]],
         for row in rows:
             table.add_row(*(_cell(row.get(c)) for c in columns))
     cli.out.print(table)
+
+
+DETAIL_LINES = 4  # a check's detail longer than this in its column (or with a word too long for it) goes below
+
+
+def emit_checks(cli: CliContext, rows: Sequence[Mapping[str, Any]], output: str | None, *, title: str, name: str,
+                notes: Sequence[str] = ("fix",)) -> None:
+    """Check results: JSON/YAML as ``emit``; for people a table of ``name`` / RESULT / DETAIL that fits the
+    terminal (80 columns in a CI log), then each row's ``notes`` (a fix, evidence) as whole lines under it, so a
+    URL or a command to copy is never cut or folded. RESULT is ok, FAIL, or warn (``severity`` warning)."""
+    if (output or cli.settings.output) != "table":
+        emit(cli, rows, output, title)
+        return
+    from rich.table import Table
+
+    header = name.upper().replace("_", " ")
+    table = Table(title=title, box=None, pad_edge=False)
+    table.add_column(header, no_wrap=True)
+    table.add_column("RESULT", no_wrap=True)
+    table.add_column("DETAIL", overflow="fold")
+    names = [_cell(row.get(name)) for row in rows]
+    room = max(cli.out.width - max(map(len, [header, *names])) - len("RESULT") - 4, 20)  # DETAIL's width
+    below: list[str] = []
+    for row in rows:
+        result = "ok" if row.get("ok") else "warn" if row.get("severity") == "warning" else "FAIL"
+        detail = _cell(row.get("detail"))
+        if len(detail) > DETAIL_LINES * room or any(len(token) > room for token in detail.split()):
+            below.append(f"detail ({row.get(name)}): {detail}")  # whole, under the table
+            detail = textwrap.shorten(detail, room + room // 2, placeholder=" … (see below)")
+        table.add_row(_cell(row.get(name)), result, detail)
+        for note in notes:
+            value = row.get(note)
+            if not value:
+                continue
+            items = value if isinstance(value, list | tuple) else [value]
+            below += [f"{note} ({row.get(name)}): {items[0]}"] if len(items) == 1 else \
+                [f"{note} ({row.get(name)}):", *(f"  {item}" for item in items)]
+    cli.out.print(table)
+    if below:
+        cli.out.print()
+    for line in below:  # soft_wrap: the terminal wraps a long line itself, nothing is cut or folded
+        cli.out.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 # Never cut in a table (a narrow terminal or an 80-column CI log): what people copy into the next command.

@@ -8,7 +8,7 @@ import typer
 
 from kslab.cli.context import CliContext, current
 from kslab.cli.options import OutputOption
-from kslab.cli.output import emit
+from kslab.cli.output import emit_checks
 from kslab.errors import CheckFailed, UsageError
 
 
@@ -38,7 +38,7 @@ def doctor(
 
     checks = cli.session(provider=provider).provider.preflight()
     rows = [{"check": c.name, "ok": c.ok, "severity": c.severity, "detail": c.detail, "fix": c.fix} for c in checks]
-    emit(cli, rows, output, title="preflight")
+    emit_checks(cli, rows, output, title="preflight", name="check")
     require_passing(checks)
 
 
@@ -46,7 +46,8 @@ def _diagnose(cli: CliContext, name: str, provider: str | None, output: str | No
     from kslab.doctor.walk import walk
 
     checks = walk(cli.session(provider=provider), name)
-    emit(cli, [c.to_dict() for c in checks], output, title=f"doctor {name}")
+    emit_checks(cli, [c.to_dict() for c in checks], output, title=f"doctor {name}", name="layer",
+                notes=("fix", "evidence"))
     broken = next((c for c in checks if not c.ok), None)
     if broken is not None:
         raise CheckFailed(f"{name}: broken at {broken.layer}: {broken.detail}", broken.fix)

@@ -73,10 +73,19 @@ def _list(cli: CliContext, reports_dir: Path, output: str | None) -> None:
         if not runs:
             cli.err.print(f"no runs in {reports_dir}", highlight=False, markup=False)
             return
-        emit(cli, [{k: r[k] for k in ("run_id", "command", "result", "started_at", "steps")} for r in runs],
+        # 80 columns (a CI log) hold the whole run id, the longest command and result, and the start to the
+        # minute in UTC (the run id has the second; -o json the full timestamp)
+        emit(cli, [{k: r[k] for k in ("run_id", "command", "result")} | {"started_utc": _minute(r["started_at"]),
+                                                                         "steps": r["steps"]} for r in runs],
              "table", title=f"runs in {reports_dir} (newest first)")
         return
     emit(cli, runs, output)
+
+
+def _minute(stamp: str) -> str:
+    """'2026-12-03T15:11:53.439860Z' -> '2026-12-03 15:11' (anything else as it is)."""
+    date, _, time = stamp.partition("T")
+    return f"{date} {time[:5]}" if len(date) == 10 and len(time) >= 5 else stamp
 
 
 def _compare(cli: CliContext, baseline: Path, current_run: Path, output: str | None, out: Path | None) -> None:
