@@ -116,3 +116,25 @@ def test_the_labs_load_row_and_kslab_load_show_the_level(monkeypatch, tmp_path, 
     details = [detail for component, phase, detail in rows if (component, phase) == ("load", "load")]
     assert any(d.startswith("c=3 (1/2) 1s/2s: ") for d in details), details
     assert any(d.startswith("c=6 (2/2) ") for d in details), details
+
+
+def test_the_live_view_on_a_terminal_takes_events_without_deadlocking():
+    """`kslab lab` on a terminal hung at its first event: the event held the view's lock while refreshing the
+    live table, and rendering the table takes that lock (the view renders itself). Events from the command's
+    thread and the live refresh thread must both get through."""
+    import threading
+
+    screen = io.StringIO()
+    view = ProgressView(Console(file=screen, force_terminal=True, width=80), "kslab lab (local)")
+    done = threading.Event()
+
+    def events() -> None:
+        with view:
+            for second in range(5):
+                view("deploy", "install", f"sklearn-iris {second}")
+            view("deploy", "ready", "http://127.0.0.1:8080")
+        done.set()
+
+    threading.Thread(target=events, daemon=True).start()
+    assert done.wait(10), "the live view deadlocked on an event"
+    assert "http://127.0.0.1:8080" in screen.getvalue()

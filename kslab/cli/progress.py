@@ -43,6 +43,12 @@ class ProgressView:
             self._live.__exit__(None, None, None)
 
     def __call__(self, component: str, phase: str, detail: str) -> None:
+        self._update(component, phase, detail)
+        if self._live is not None:
+            # outside the lock: rendering the view (Live renders it now and on its own thread) takes the lock
+            self._live.refresh()
+
+    def _update(self, component: str, phase: str, detail: str) -> None:
         with self._lock:
             now = time.monotonic()
             if component == "stack" and phase == "parallel":
@@ -61,8 +67,6 @@ class ProgressView:
                 row["logged"] = now
             if phase not in QUIET_PHASES or not self.live_enabled:
                 self._line(f"{component}: {phase} {detail}".rstrip())
-            if self._live is not None:
-                self._live.refresh()
 
     def __rich__(self) -> Any:
         with self._lock:
