@@ -43,7 +43,8 @@ def test_deploy_rides_out_random_api_errors_on_every_path(lab, capsys, status, r
     record = _checked_record(lab, out, err)
     assert code == ExitCode.OK, err
     assert record["result"] == "ok" and json.loads(out)["ready"] is True
-    assert rule.failed >= 3, f"the faults should have hit: {rule.failed} of {rule.matched}"
+    # a deploy makes ~15-25 API calls (fewer once discovery is cached): at 10-20 % some must have failed
+    assert rule.failed >= 1 and rule.matched >= 10, f"the faults should have hit: {rule.failed} of {rule.matched}"
 
 
 @pytest.mark.parametrize("abrupt", [True, False])
