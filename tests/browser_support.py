@@ -2,7 +2,8 @@
 
 The page itself has no script (it must open offline and safely); the test opens a copy with one script appended
 that, once the page has loaded, writes what the browser laid out (each image's decode state, natural and shown
-size, the page's horizontal overflow) into the DOM, which Chromium's --dump-dom prints.
+size, how far each table reaches past the column that holds it, the page's horizontal overflow) into the DOM,
+which Chromium's --dump-dom prints.
 
 On CI (CI=true) a missing Chromium fails the test: .ci/run installs it. Elsewhere the test skips with the reason.
 """
@@ -29,6 +30,13 @@ window.addEventListener('load', () => {
     width: window.innerWidth,
     overflow: document.documentElement.scrollWidth - window.innerWidth,
     figures: document.querySelectorAll('figure').length,
+    tables: [...document.querySelectorAll('table')].map(t => {
+      const holder = t.parentElement, style = getComputedStyle(holder);
+      const inner = box(holder).right - parseFloat(style.paddingRight) - parseFloat(style.borderRightWidth);
+      const title = t.previousElementSibling && t.previousElementSibling.tagName === 'P'
+        ? t.previousElementSibling.textContent : t.rows[0].textContent;
+      return {title: title.slice(0, 60), over: Math.round(box(t).right - inner), column: Math.round(box(holder).width)};
+    }),
     images: [...document.images].map(i => ({alt: i.alt, complete: i.complete, natural: i.naturalWidth,
                                             shown: Math.round(box(i).width), tall: Math.round(box(i).height)})),
   };

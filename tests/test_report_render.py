@@ -143,7 +143,7 @@ def test_html_embeds_every_plot_as_a_valid_png_and_links_nothing_outside(rendere
     assert attributes and all(a.startswith("data:") for a in attributes), attributes
     assert "<script" not in html and "<link" not in html and "url(" not in html and "@import" not in html
     assert "<td>Ready=False</td><td>RevisionMissing</td>" in html  # the canary's conditions timeline
-    assert "<td>event</td><td>canary 20 % applied</td>" in html
+    assert "<td>event 1</td><td>canary 20 % applied</td>" in html
 
 
 def test_html_escapes_what_the_record_says(tmp_path_factory, tmp_path, monkeypatch):

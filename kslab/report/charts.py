@@ -64,6 +64,27 @@ def png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
+def legend_below(ax: Any, handles: list[Any] | None = None, labels: list[str] | None = None, columns: int = 3,
+                 title: str | None = None) -> None:
+    """The legend under the axes' x label, in ``columns`` columns: it never covers the data nor sticks out of the
+    figure (tight_layout makes room for it), however long the series' names."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        from matplotlib.transforms import offset_copy
+
+        under = offset_copy(ax.transAxes, fig=ax.figure, y=-36 if ax.get_xlabel() else -20, units="points")
+        ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=under,
+                  ncol=min(columns, len(handles)), fontsize=9, title=title, title_fontsize=9)
+
+
+def integer_axis(axis: Any) -> None:
+    """Whole-number ticks (pods, replicas, requests): never 0.5 of a pod."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plain_log(axis: Any, unit: str = "") -> None:
     """Log-scale ticks as plain numbers (1, 10, 100 …, then 1,000) instead of powers of ten."""
     from matplotlib.ticker import FuncFormatter

@@ -38,13 +38,13 @@ def _assertion_table(entry: ScenarioEntry) -> list[str]:
 
 
 def _timeline_table(entry: ScenarioEntry) -> list[str]:
-    """Condition changes and events, in time order."""
+    """Condition changes and events, in time order; events numbered as the scenario's timelines mark them."""
     conditions = (entry.timelines.conditions if entry.timelines else None) or ()
     events = entry.events or ()
     if not conditions and not events:
         return []
     found = sorted([[c.t_s, f"{c.type}={c.status}", c.reason] for c in conditions]
-                   + [[e.t_s, "event", e.label] for e in events], key=lambda row: row[0])
+                   + [[e.t_s, f"event {n}", e.label] for n, e in enumerate(events, 1)], key=lambda row: row[0])
     return [titled("Conditions and events", ["t (s)", "condition / event", "reason / label"], found)]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterable
 from html import escape
 from typing import Any
@@ -22,6 +23,7 @@ margin-top:2.5rem}h3{font-size:1.1rem;margin:1.5rem 0 .5rem}
 .meta{color:#616161;margin:.2rem 0 1rem}
 table{border-collapse:collapse;margin:.25rem 0 1rem;font-size:.88rem;background:#fff;max-width:100%}
 th,td{border:1px solid #e0e0e0;padding:.3rem .55rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+td[class]{white-space:nowrap}
 th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .banner{background:#fff3e0;border:2px solid #ef6c00;padding:.75rem 1rem;font-weight:bold;margin:1rem 0}
 .ok,.passed{color:#2e7d32}.failed,.error,.regression{color:#c62828;font-weight:bold}.skipped{color:#757575}
@@ -38,12 +40,15 @@ font-weight:normal}
 .row.wide{grid-template-columns:minmax(0,1fr)}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,560px),1fr));gap:1.5rem;margin:1rem 0}
 .side{overflow-x:auto}.side p{margin:.2rem 0;font-weight:600;font-size:.9rem}
+.side table{font-size:.8rem}.side th,.side td{padding:.25rem .35rem}
 figure{margin:0;background:#fff;border:1px solid #e0e0e0;border-radius:6px;padding:.5rem}
 figcaption{font-size:.85rem;color:#616161;margin-top:.3rem}img{width:100%;height:auto;display:block}
 .note{color:#ef6c00}pre{background:#f5f5f5;padding:.5rem;overflow-x:auto;font-size:.8rem}
 @media (max-width:1000px){.row{grid-template-columns:minmax(0,1fr)}body{padding:1rem}}
 """
 CELL_MAX = 300
+LONG_WORD = re.compile(r"[^\s&;]{17,}")  # never inside an escaped entity
+SOFT_BREAK = re.compile(r"(?<=[=,])(?=[^\s=,])|(?<=[a-z])(?=[A-Z])")
 OUTCOMES = ("ok", "passed", "failed", "error", "skipped", "interrupted", "running", "regression", "within noise")
 
 
@@ -54,12 +59,19 @@ def text(value: Any) -> str:
     return escape(cleaned if len(cleaned) <= CELL_MAX else cleaned[: CELL_MAX - 1] + "…")
 
 
+def breakable(escaped: str) -> str:
+    """``escaped`` with a line-break opportunity (``<wbr>``) inside each long word, after '=' or ',' and
+    before a capital that follows a small letter: a narrow column wraps PredictorConfigurationReady=Unknown
+    between its words instead of mid-word."""
+    return LONG_WORD.sub(lambda word: SOFT_BREAK.sub("<wbr>", word.group()), escaped)
+
+
 def cell(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f'<td class="num">{value:g}</td>'
     if isinstance(value, str) and value in OUTCOMES:
         return f'<td class="{value.replace(" ", "-")}">{escape(value)}</td>'
-    return f"<td>{text(value)}</td>"
+    return f"<td>{breakable(text(value))}</td>"
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -72,9 +84,18 @@ def titled(title: str, headers: list[str], rows: list[list[Any]]) -> str:
     return f"<p>{text(title)}</p>{table(headers, rows)}"
 
 
+def png_width(png: bytes) -> int | None:
+    """The PNG's width in pixels (its IHDR chunk), None when the bytes are no PNG."""
+    return int.from_bytes(png[16:20], "big") if png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) >= 24 else None
+
+
 def figure(caption: str, png: bytes) -> str:
+    """The chart, never shown wider than it was drawn: a chart drawn for a column keeps its fonts' size when it
+    has the page's width to itself."""
     data = base64.b64encode(png).decode("ascii")
-    return (f'<figure><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
+    width = png_width(png)
+    cap = f' style="max-width:calc({width}px + 1rem + 2px)"' if width else ""
+    return (f'<figure{cap}><img alt="{escape(caption)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{escape(caption)}</figcaption></figure>")
 
 
