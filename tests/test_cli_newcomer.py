@@ -15,6 +15,7 @@ import pytest
 
 from kslab.cli.main import run
 from kslab.exitcodes import ExitCode
+from tests.leak_guard import leftover_pids
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ["version", "up", "down", "status", "doctor", "lab", "deploy", "undeploy", "predict", "smoke",
@@ -256,3 +257,4 @@ def test_a_lab_whose_load_gets_no_answer_fails_with_the_reason(here, capsys, mon
     assert load["observations"]["requests"] > 0 and load["observations"]["throughput_rps"] == 0.0
     assert load["error"] in (record_path.parent / "report.md").read_text()
     assert not list((here / "state" / "local").glob("*.json"))  # the server the lab started is stopped
+    assert leftover_pids(str(here), children=False) == []
