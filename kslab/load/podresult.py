@@ -3,7 +3,7 @@
 A pod prints exactly one line ``KSLAB-LOAD-RESULT {json}`` as its last act: ``run_load``'s result (with
 the encoded HDR histogram), the pod's completion index, its wall-clock start and its measured seconds.
 Merging is exact where the data allows it: the histograms are added bucket for bucket (HDR decode-and-add),
-counts and errors are summed, and throughput is total requests over the longest pod's measured time.
+counts and errors are summed, and throughput is OK answers over the longest pod's measured time.
 The per-second series is merged by wall-clock second: rows of the same second and step are summed; their
 ``p50_ms``/``p99_ms`` are the largest of the pods' values (an upper bound of the merged percentile, since
 no pod sends a histogram per second). Per-step latency of a profile run is merged the same way.
