@@ -126,3 +126,10 @@ def test_canary_accuracy_bars_say_their_value(workdir, figures):
     fig = _figure(figures, "Hold-out accuracy per revision")
     accuracy = next(ax for ax in fig.axes if ax.get_title() == "Hold-out accuracy per revision")
     assert [t.get_text() for t in accuracy.texts] == ["100 %", "27 %"]
+
+
+def test_a_failed_scenario_says_why_apart_from_its_description(workdir):
+    """The reason a scenario failed is its own line under the description, not run on after it."""
+    html = render(workdir, recorded("canary-rollback"))
+    assert '<p class="failed"><strong>Why:</strong> step 9 &quot;gates at first stage&quot;' in html
+    assert "passing gates promote v2 step 9" not in html

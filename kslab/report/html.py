@@ -25,8 +25,9 @@ def _figures(plots: list[Plot], section: str) -> list[str]:
 
 def _scenario_heading(entry: ScenarioEntry) -> str:
     verdict = entry.verdict_or_unknown
+    why = f"<p class=\"{escape(verdict)}\"><strong>Why:</strong> {text(entry.reason)}</p>" if entry.reason else ""
     return (f"<h3>Scenario {text(entry.name)} — <span class=\"{escape(verdict)}\">{escape(verdict)}</span></h3>"
-            f"<p>{text(entry.description or '')} {text(entry.reason or '')}</p>")
+            f"<p>{text(entry.description or '')}</p>{why}")
 
 
 def _assertion_table(entry: ScenarioEntry) -> list[str]:
