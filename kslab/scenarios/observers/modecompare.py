@@ -124,54 +124,69 @@ def _timeline(ctx: ScenarioContext, names: dict[str, str]) -> dict[str, list[lis
 
 
 def reading(names: dict[str, str], got: dict[str, dict[str, Any]]) -> list[str]:
-    """Sentences in the lab's decision terms, each computed from the measured numbers."""
-    out: list[str] = []
-    ready = {s: _side(got["ready"], s) for s in SIDES}
-    for side in SIDES:
-        if ready[side] and not ready[side].get("ready"):
-            out.append(f"{side} ({names[side]}) never became Ready: {ready[side].get('stuck')}; only the other "
-                       f"side was measured.")
+    """Sentences in the lab's decision terms, each computed from the measured numbers (a measure missing on
+    either side gives no sentence)."""
+    sides = {key: {s: _side(got[key], s) for s in SIDES} for key in ("ready", "deployed", "idle", "rollout", "scale")}
+    return [*_ready_sentences(names, sides["ready"]), *_footprint_sentences(sides["deployed"], sides["idle"]),
+            *_cold_start_sentences(got["cold_start"], sides["idle"]["raw"]), *_latency_sentences(got["rounds"]),
+            *_rollout_sentences(sides["rollout"]), *_scale_sentences(sides["scale"])]
+
+
+def _ready_sentences(names: dict[str, str], ready: dict[str, dict[str, Any]]) -> list[str]:
+    out = [f"{side} ({names[side]}) never became Ready: {ready[side].get('stuck')}; only the other side was measured."
+           for side in SIDES if ready[side] and not ready[side].get("ready")]
     if all(ready[s].get("ready_s") is not None for s in SIDES):
         out.append(f"Time to Ready: serverless {_fmt(ready['serverless']['ready_s'], 2)} s, raw "
                    f"{_fmt(ready['raw']['ready_s'], 2)} s after apply.")
-    deployed = {s: _side(got["deployed"], s) for s in SIDES}
+    return out
+
+
+def _footprint_sentences(deployed: dict[str, dict[str, Any]], idle: dict[str, dict[str, Any]]) -> list[str]:
+    out = []
     if all(deployed[s] for s in SIDES):
-        d = deployed
-        out.append(f"Serverless creates {d['serverless']['object_total']} objects "
-                   f"({len(d['serverless']['objects'])} kinds), raw {d['raw']['object_total']} "
-                   f"({len(d['raw']['objects'])} kinds); a serverless pod runs {len(d['serverless']['containers'])} "
-                   f"container(s) requesting {_per_pod(d['serverless'])}, a raw pod "
-                   f"{len(d['raw']['containers'])} requesting {_per_pod(d['raw'])}.")
-    idle = {s: _side(got["idle"], s) for s in SIDES}
+        sls, raw = deployed["serverless"], deployed["raw"]
+        out.append(f"Serverless creates {sls['object_total']} objects ({len(sls['objects'])} kinds), raw "
+                   f"{raw['object_total']} ({len(raw['objects'])} kinds); a serverless pod runs "
+                   f"{len(sls['containers'])} container(s) requesting {_per_pod(sls)}, a raw pod "
+                   f"{len(raw['containers'])} requesting {_per_pod(raw)}.")
     if all(idle[s] for s in SIDES):
         cpu = {s: (idle[s].get("requests_total") or {}).get("cpu_m") for s in SIDES}
         out.append(f"At idle serverless holds {idle['serverless']['pods']} pod(s) vs {idle['raw']['pods']} for raw "
                    f"({cpu['serverless']} vs {cpu['raw']} m CPU requested).")
-    cold = got["cold_start"]
-    if cold.get("first_request_ms") is not None:
-        parts = cold.get("parts") or {}
-        warm = idle["raw"].get("pods") if idle["raw"] else None
-        out.append(f"Its cold start costs {cold['first_request_ms'] / 1000:.2f} s (pod scheduled at "
-                   f"{_fmt(parts.get('scheduled_ms'))} ms, containers started "
-                   f"{_fmt(parts.get('containers_started_ms'))}"
-                   f" ms, Ready {_fmt(parts.get('ready_ms'))} ms, answered {_fmt(parts.get('response_ms'))} ms); raw "
-                   f"has no cold start" + (f": it pays for {warm} warm pod(s) instead." if warm is not None else "."))
-    out += _latency_sentences(got["rounds"])
-    rollout = {s: _side(got["rollout"], s) for s in SIDES}
-    if all(rollout[s] for s in SIDES):
-        out.append("Rolling to the new version took " + " and ".join(
-            f"{s} {_fmt(rollout[s].get('rollout_s'), 2)} s ({rollout[s].get('mechanism')}, "
-            f"{_failed(rollout[s])} requests failed)" for s in SIDES) + ".")
-    scale = {s: _side(got["scale"], s) for s in SIDES}
-    if all(scale[s] for s in SIDES):
-        out.append(f"After a load step to c={scale['serverless'].get('concurrency')}: " + "; ".join(
-            f"{s} ({scale[s].get('autoscaler')}) " + (f"added a ready replica after {scale[s]['reaction_s']:.2f} s"
-                                                      if scale[s].get("reaction_s") is not None else
-                                                      f"added none within {_fmt(scale[s].get('window_s'), 0)} s"
-                                                      + (f" ({scale[s]['hpa_scaling']})"
-                                                         if scale[s].get("hpa_scaling") else ""))
-            for s in SIDES) + ".")
     return out
+
+
+def _cold_start_sentences(cold: dict[str, Any], raw_idle: dict[str, Any]) -> list[str]:
+    if cold.get("first_request_ms") is None:
+        return []
+    parts = cold.get("parts") or {}
+    warm = raw_idle.get("pods") if raw_idle else None
+    return [f"Its cold start costs {cold['first_request_ms'] / 1000:.2f} s (pod scheduled at "
+            f"{_fmt(parts.get('scheduled_ms'))} ms, containers started {_fmt(parts.get('containers_started_ms'))}"
+            f" ms, Ready {_fmt(parts.get('ready_ms'))} ms, answered {_fmt(parts.get('response_ms'))} ms); raw "
+            f"has no cold start" + (f": it pays for {warm} warm pod(s) instead." if warm is not None else ".")]
+
+
+def _rollout_sentences(rollout: dict[str, dict[str, Any]]) -> list[str]:
+    if not all(rollout[s] for s in SIDES):
+        return []
+    return ["Rolling to the new version took " + " and ".join(
+        f"{s} {_fmt(rollout[s].get('rollout_s'), 2)} s ({rollout[s].get('mechanism')}, "
+        f"{_failed(rollout[s])} requests failed)" for s in SIDES) + "."]
+
+
+def _reaction_phrase(side: str, scale: dict[str, Any]) -> str:
+    if scale.get("reaction_s") is not None:
+        return f"{side} ({scale.get('autoscaler')}) added a ready replica after {scale['reaction_s']:.2f} s"
+    why = f" ({scale['hpa_scaling']})" if scale.get("hpa_scaling") else ""
+    return f"{side} ({scale.get('autoscaler')}) added none within {_fmt(scale.get('window_s'), 0)} s{why}"
+
+
+def _scale_sentences(scale: dict[str, dict[str, Any]]) -> list[str]:
+    if not all(scale[s] for s in SIDES):
+        return []
+    return [f"After a load step to c={scale['serverless'].get('concurrency')}: "
+            + "; ".join(_reaction_phrase(s, scale[s]) for s in SIDES) + "."]
 
 
 def _latency_sentences(rounds: dict[str, Any]) -> list[str]:
