@@ -165,3 +165,12 @@ def with_scenarios(record: dict[str, Any]) -> dict[str, Any]:
     out["cluster"] = {"nodes": 1, "kubernetes": "v1.34.0", "cpu": "4", "memory": "8Gi"}
     out["stack"] = {"kserve": "0.20.0", "knative-serving": "1.19.0"}
     return out
+
+
+@pytest.fixture(name="workdir")
+def workdir_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """tmp_path as the working directory (reports/ lands there), with no step summary or kslab.yaml from outside."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("GITHUB_STEP_SUMMARY", "KSLAB_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path

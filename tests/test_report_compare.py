@@ -10,7 +10,15 @@ import pytest
 
 from kslab.cli.main import run
 from kslab.exitcodes import ExitCode
-from tests.report_support import load_of, read, real_load_run, run_id, with_scenarios, write_run
+from tests.report_support import (
+    load_of,
+    read,
+    real_load_run,
+    run_id,
+    with_scenarios,
+    workdir_fixture,  # noqa: F401  (fixture registration)
+    write_run,
+)
 
 BASE, CURRENT = run_id(0, "load", "ba5e"), run_id(60, "load", "c0de")
 DATA = Path(__file__).parent / "report_data"
@@ -25,14 +33,6 @@ def baseline(tmp_path_factory, tmp_path, monkeypatch) -> dict:
     record = with_scenarios(read(real_load_run(tmp_path_factory)))
     write_run(tmp_path / "reports", record, BASE)
     return record
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("GITHUB_STEP_SUMMARY", "KSLAB_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 def _current(tmp_path: Path, record: dict) -> None:

@@ -20,7 +20,14 @@ import pytest
 
 from kslab.cli.main import run
 from kslab.exitcodes import ExitCode
-from tests.report_support import _iso, load_of, run_id, with_scenarios, write_run
+from tests.report_support import (
+    _iso,
+    load_of,
+    run_id,
+    with_scenarios,
+    workdir_fixture,  # noqa: F401  (fixture registration)
+    write_run,
+)
 
 DATA = Path(__file__).parent / "report_data"
 LEVELS = (1, 5, 10, 20)
@@ -55,14 +62,6 @@ def figures(monkeypatch) -> list[Any]:
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
     return saved
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    for name in ("GITHUB_STEP_SUMMARY", "KSLAB_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
 
 
 def render(workdir: Path, record: dict[str, Any]) -> str:

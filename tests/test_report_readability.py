@@ -17,10 +17,11 @@ from typing import Any
 
 from kslab.report.htmlkit import png_width
 from tests import test_report_dashboard as dashboard
+from tests.report_support import workdir_fixture  # noqa: F401  (fixture registration)
 from tests.test_report_dashboard import _figure, _legend, render
 
 DATA = Path(__file__).parent / "report_data"
-figures, workdir = dashboard.figures, dashboard.workdir  # the dashboard tests' fixtures
+figures = dashboard.figures  # the dashboard tests' fixture
 
 
 def recorded(name: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from kslab.report.charts import (
     plain_log,
     png,
 )
-from kslab.report.plots_load import PERCENTILES
+from kslab.report.plots_load import percentile_lines
 
 Runs = list[tuple[str, LoadResult]]  # (label, result): the baseline first
 
@@ -61,17 +61,9 @@ def distribution(runs: Runs, key: str) -> bytes | None:
     if any(result.latency is None or result.latency.p50_ms is None for _, result in runs):
         return None
     fig, ax = figure(height=4.2)
-    xs = list(range(len(PERCENTILES)))
-    for index, (label, result) in enumerate(runs):
-        values = [getattr(result.latency, name) for _, name in PERCENTILES]
-        ax.plot([x for x, v in zip(xs, values, strict=True) if v is not None], [v for v in values if v is not None],
-                marker="o", color=_colour(index), label=label)
-    ax.set_yscale("log")
-    plain_log(ax.yaxis)
-    ax.set_xticks(xs, [name for name, _ in PERCENTILES])
-    ax.set(xlabel="percentile of all requests after warm-up", ylabel="latency (ms, log scale)",
-           title=f"Latency distribution — {key}")
-    ax.legend(loc="upper left")
+    percentile_lines(ax, [(label, result.latency, _colour(index)) for index, (label, result) in enumerate(runs)
+                          if result.latency is not None])
+    ax.set(xlabel="percentile of all requests after warm-up", title=f"Latency distribution — {key}")
     return png(fig)
 
 

@@ -65,23 +65,31 @@ def level_distributions(result: LoadResult, title: str) -> bytes | None:
     if not is_profile(result) or not levels:
         return None
     fig, ax = figure()
-    xs = list(range(len(PERCENTILES)))
     from matplotlib import colormaps
 
     shades = colormaps["viridis"]
+    lines = []
     for order, (index, level) in enumerate(levels):
         assert level.latency is not None
-        values = [getattr(level.latency, key) for _, key in PERCENTILES]
         colour = shades(0.85 * order / max(len(levels) - 1, 1))  # dark to light: low to high concurrency
+        lines.append((f"{level_label(result, index)} ({level.requests or 0} requests)", level.latency, colour))
+    percentile_lines(ax, lines)
+    ax.set(xlabel="percentile of the level's requests", title=f"Latency distribution per concurrency level — {title}")
+    return png(fig)
+
+
+def percentile_lines(ax: Any, lines: list[tuple[str, Latency, Any]]) -> None:
+    """One line per (label, latency, colour) across min, p50 … max on a log latency axis, legend top left."""
+    xs = list(range(len(PERCENTILES)))
+    for label, latency, colour in lines:
+        values = [getattr(latency, key) for _, key in PERCENTILES]
         ax.plot([x for x, v in zip(xs, values, strict=True) if v is not None], [v for v in values if v is not None],
-                marker="o", color=colour, label=f"{level_label(result, index)} ({level.requests or 0} requests)")
+                marker="o", color=colour, label=label)
     ax.set_yscale("log")
     plain_log(ax.yaxis)
     ax.set_xticks(xs, [name for name, _ in PERCENTILES])
-    ax.set(xlabel="percentile of the level's requests", ylabel="latency (ms, log scale)",
-           title=f"Latency distribution per concurrency level — {title}")
+    ax.set(ylabel="latency (ms, log scale)")
     ax.legend(loc="upper left")
-    return png(fig)
 
 
 def _levels_of(series: tuple[SeriesRow, ...]) -> dict[int, list[SeriesRow]]:
