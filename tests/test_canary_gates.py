@@ -187,3 +187,33 @@ def test_gates_must_be_a_list_with_unique_names() -> None:
         G.parse_gates([])
     with pytest.raises(UsageError, match="used twice"):
         G.parse_gates([{"metric": "error_rate", "at_most": 0.1}, {"metric": "error_rate", "at_most": 0.2}])
+
+
+def _scenario_with_gates(gates: list) -> dict:
+    return {"name": "g", "params": {"limit": 0.01},
+            "steps": [{"name": "analyse", "observe": "canary-analysis", "save": "analysis"},
+                      {"name": "judge", "observe": "canary-gates", "with": {"analysis": "analysis", "gates": gates}}]}
+
+
+@pytest.mark.parametrize(("gate", "message"), [
+    ({"metric": "latency", "at_most": 1}, "metric 'latency' is not one of"),
+    ({"metric": "error_rate", "at_most": 0.01, "at_least": 0}, "give exactly one of at_most, at_least"),
+    ({"metric": "p99_ms", "at_most": "stable", "factr": 1.2}, "unknown key 'factr'"),
+])
+def test_scenario_validate_refuses_a_badly_written_gate_before_anything_runs(gate: dict, message: str) -> None:
+    """`kslab scenario validate` (and every run, before its first step) reads the gates with the parameters'
+    defaults: a bad gate is exit 2 naming the step and the field, not a failed step after the canary exists."""
+    from kslab.scenarios.validate import validate
+
+    with pytest.raises(UsageError, match=r'^scenarios/g.yaml: step 2 "judge": field "with.gates": gate 1'):
+        validate(_scenario_with_gates([gate]), "scenarios/g.yaml")
+    with pytest.raises(UsageError, match=message):
+        validate(_scenario_with_gates([gate]), "scenarios/g.yaml")
+
+
+def test_gates_written_with_parameters_are_read_with_their_defaults() -> None:
+    from kslab.scenarios.validate import validate
+
+    validate(_scenario_with_gates([{"metric": "error_rate", "at_most": "{limit}"}]), "scenarios/g.yaml")
+    with pytest.raises(UsageError, match="at_most must be a number or 'stable'"):
+        validate(_scenario_with_gates([{"metric": "error_rate", "at_most": "{limit}x"}]), "scenarios/g.yaml")

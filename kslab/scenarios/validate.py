@@ -186,6 +186,8 @@ class Validator:
             if spec.one_of and sum(1 for key in spec.one_of if key in value) != 1:
                 raise self.fail(where, f'field "{action}": give exactly one of {", ".join(spec.one_of)}')
         self._action_rules(action, value, where, saved, background)
+        if action == "observe" and value == "canary-gates":
+            self._gates(raw.get("with"), params, where)
         for ref in all_references([value, {k: raw[k] for k in raw if k != "name"}]):
             self._check_ref(ref, params, saved, where)
         if raw.get("save") is not None and not _PARAM.match(str(raw["save"])):
@@ -210,6 +212,20 @@ class Validator:
                 raise self.fail(where, 'field "assert": give at least one check')
             for position, item in enumerate(value):
                 self._assertion(item, f'assert[{position}].', where, saved)
+
+    def _gates(self, options: Any, params: Mapping[str, Any], where: str) -> None:
+        """A canary-gates step's gates, rendered with the parameters' defaults, must parse as gates (a gate that
+        names a setting or a saved value is checked when the step runs)."""
+        from kslab.scenarios.gates import parse_gates
+        from kslab.scenarios.template import TemplateError, render
+
+        gates = options.get("gates") if isinstance(options, Mapping) else None
+        try:
+            parse_gates(render(gates, params))
+        except TemplateError:
+            return
+        except UsageError as exc:
+            raise self.fail(where, f'field "with.gates": {exc.message}') from None
 
     def _assertion(self, item: Any, prefix: str, where: str, saved: set[str]) -> None:
         if not isinstance(item, Mapping):
