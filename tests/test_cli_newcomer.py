@@ -102,6 +102,17 @@ def test_a_read_only_reports_dir_is_named_with_the_fix(tmp_path):
     assert "KSLAB_REPORTS_DIR" in hint
 
 
+def test_a_full_disk_anywhere_names_the_file_and_says_to_free_space(tmp_path):
+    """A write outside the state and reports directories that hits ENOSPC (a model build, say) names the file and
+    the disk to free, not 'check that the path exists and is writable'."""
+    from kslab.cli.failures import describe
+
+    error = OSError(28, "No space left on device", str(tmp_path / "models" / "model.joblib"))
+    message, hint = describe(error, {"KSLAB_STATE_DIR": str(tmp_path / "state")}, tmp_path)
+    assert message == f"{tmp_path / 'models' / 'model.joblib'}: No space left on device"
+    assert hint.startswith(f"free space on the disk holding {tmp_path / 'models'} (df -h {tmp_path / 'models'})")
+
+
 def test_status_and_port_forward_take_provider_local(here, capsys):
     assert run(["-o", "json", "status", "--provider", "local"]) == ExitCode.OK
     data = json.loads(capsys.readouterr().out)

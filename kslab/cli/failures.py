@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,5 +43,10 @@ def describe(exc: OSError, environ: Mapping[str, str] | None = None, cwd: Path |
     if where is not None and (_under(where, reports) or _under(reports, where)):
         return (f"the reports directory {reports} cannot be used: {where}: {_problem(exc)}",
                 "run kslab from a writable directory, or set KSLAB_REPORTS_DIR to one")
+    if exc.errno == errno.ENOSPC:
+        disk = where.parent if where is not None else cwd
+        return (f"{where or 'a file'}: {_problem(exc)}",
+                f"free space on the disk holding {disk} (df -h {disk}), or point KSLAB_STATE_DIR / "
+                "KSLAB_REPORTS_DIR at a disk with room")
     return (f"{where or 'a file'}: {_problem(exc)}",
             "check that the path exists and is writable; KSLAB_STATE_DIR and KSLAB_REPORTS_DIR move kslab's files")
