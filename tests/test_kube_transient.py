@@ -3,10 +3,7 @@ watch stream cut mid-read, and the API server going away while a wait follows a 
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import tempfile
 import threading
 import time
 
@@ -30,10 +27,7 @@ def fake_cluster_controllers():
 
 
 def _kube(cluster) -> Kube:
-    """A client with no discovery cached on disk for this address (the client keeps one per host in TMPDIR)."""
-    cache = os.path.join(tempfile.gettempdir(), f"osrcp-{hashlib.md5(cluster.url.encode()).hexdigest()}.json")
-    if os.path.exists(cache):
-        os.remove(cache)
+    """A client with quick retries; the fake cluster forgot the client's discovery cache for its address on start."""
     return Kube(str(cluster.kubeconfig_path), backoff=0.01)
 
 
@@ -77,6 +71,41 @@ def test_one_500_on_lazy_api_discovery_is_retried(fake_cluster):
     items, _ = kube.list(R.INFERENCE_SERVICE, NS)
     assert [i["metadata"]["name"] for i in items] == [NAME]
     assert rule.failed == 1, "the discovery request should have met the injected 500"
+
+
+def test_a_group_whose_discovery_answers_503_is_unavailable_not_missing(fake_cluster):
+    """The client's discoverer reads a 503 on /apis/<group>/<version> (an API server answering for an aggregated
+    or not-yet-ready group) as "no resources": kslab asks the group itself and retries, instead of reporting that
+    the server has no such resource type."""
+    _seed(fake_cluster)
+    kube = _kube(fake_cluster)
+    kube.version()
+    rule = fake_cluster.faults.fail(r"^/apis/serving\.kserve\.io/v1beta1$", [503, 503, 503])
+    items, _ = kube.list(R.INFERENCE_SERVICE, NS)
+    assert [i["metadata"]["name"] for i in items] == [NAME]
+    assert rule.failed == 3
+
+
+def test_a_group_that_stays_unavailable_says_so(fake_cluster):
+    _seed(fake_cluster)
+    kube = _kube(fake_cluster)
+    kube.version()
+    fake_cluster.faults.fail(r"^/apis/serving\.kserve\.io/v1beta1$", [503] * 50)
+    with pytest.raises(Exception) as raised:
+        kube.list(R.INFERENCE_SERVICE, NS)
+    message = getattr(raised.value, "message", str(raised.value))
+    assert "doesn't have a resource type" not in message, message
+    assert "the API group serving.kserve.io/v1beta1 is unavailable (its discovery answered 503)" in message, message
+
+
+def test_a_group_that_really_lacks_the_type_is_still_not_found(fake_cluster):
+    from kslab.kube.errors import NotFound
+    from kslab.kube.resources import ResourceRef
+
+    kube = _kube(fake_cluster)
+    missing = ResourceRef("serving.kserve.io/v1beta1", "NoSuchKind", "nosuchkinds", True)
+    with pytest.raises(NotFound, match="doesn't have a resource type"):
+        kube.list(missing, NS)
 
 
 def test_one_500_on_the_watch_request_is_retried(fake_cluster):

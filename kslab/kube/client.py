@@ -8,6 +8,7 @@ tenacity; everything else becomes a KubeApiError / NotFound / ClusterUnreachable
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -137,11 +138,31 @@ class Kube:
         from kubernetes.dynamic.exceptions import ResourceNotFoundError
 
         try:
-            return self.call(f"API discovery of {ref.api_version}", self.dynamic.resources.get,
-                             api_version=ref.api_version, kind=ref.kind)
+            return self.call(f"API discovery of {ref.api_version}", self._discover, ref)
         except ResourceNotFoundError:
             raise NotFound(404, "NotFound", f'the server doesn\'t have a resource type "{ref.plural}" '
                            f"({ref.api_version})", "install the component that provides it (kslab up)") from None
+
+    def _discover(self, ref: ResourceRef) -> Any:
+        """The client's discoverer reads a 5xx on /apis/<group>/<version> as "no resources here"; when it finds
+        nothing, the group is asked directly and an unavailable group is raised as that 5xx (retried by ``call``)."""
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.dynamic.exceptions import ResourceNotFoundError
+
+        try:
+            return self.dynamic.resources.get(api_version=ref.api_version, kind=ref.kind)
+        except ResourceNotFoundError:
+            path = f"/apis/{ref.api_version}" if ref.group else f"/api/{ref.api_version}"
+            try:
+                self.dynamic.request("GET", path, _request_timeout=self.request_timeout)
+            except ApiException as exc:
+                if exc.status is not None and exc.status >= 500:
+                    self.dynamic.resources.invalidate_cache()  # it cached the group as empty
+                    unavailable = ApiException(status=exc.status, reason=str(exc.reason or "ServiceUnavailable"))
+                    unavailable.body = json.dumps({"message": f"the API group {ref.api_version} is unavailable "
+                                                              f"(its discovery answered {exc.status})"})
+                    raise unavailable from None
+            raise
 
     @staticmethod
     def _dict(result: Any) -> Obj:

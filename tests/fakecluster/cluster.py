@@ -146,12 +146,23 @@ class FakeCluster:
 
         self._server = ApiServer(self)
         self._server.start()
+        self.forget_client_discovery()
         if self._want_controllers:
             from .controllers import ControllerManager
 
             self.controllers = ControllerManager(self)
             self.controllers.start()
         return self
+
+    def forget_client_discovery(self) -> None:
+        """Remove the kubernetes client's on-disk discovery cache for this address (``osrcp-<md5(host)>.json`` in
+        the temp dir): a new server on a port an earlier test used must be discovered afresh, as a new cluster
+        would be, or a test that counts API requests sees fewer than it should."""
+        import hashlib
+        import tempfile
+
+        name = f"osrcp-{hashlib.md5(self.url.encode('utf-8'), usedforsecurity=False).hexdigest()}.json"
+        Path(tempfile.gettempdir(), name).unlink(missing_ok=True)
 
     def stop(self) -> None:
         if self.controllers is not None:
