@@ -126,3 +126,30 @@ def test_two_worker_processes_merge_into_one_result(server):
     result = run_load(_target(server.url("/ok")), _plan(concurrency=4, requests=1000, workers=2))
     assert (result["ok"], result["latency"]["count"], result["error_total"]) == (1000, 1000, 0)
     assert result["workers"] == 2
+
+
+def test_a_stop_ends_the_run_even_when_a_cancellation_is_swallowed(server, monkeypatch):
+    """Python 3.11's asyncio.wait_for (used to connect) can swallow the cancellation that ends a step when the
+    connection completes at the same moment (CPython gh-86296): the task then carried on sending until the step's
+    end, and a scenario's background traffic outlived its scenario by a minute. Each loop checks the stop itself."""
+    import asyncio
+    import contextlib
+
+    from kslab.load import engine as engine_module
+    from kslab.load import http as http_module
+    from kslab.load.runner import drive_load
+
+    real_connect = http_module.connect
+
+    async def connect_swallowing_cancel(target, loop, timeout_s):
+        with contextlib.suppress(asyncio.CancelledError):  # what wait_for does in the race: the cancellation
+            await asyncio.sleep(0.2)                         # is lost and the connection returned
+        return await real_connect(target, loop, timeout_s)
+
+    monkeypatch.setattr(engine_module, "connect", connect_swallowing_cancel)
+    started = time.perf_counter()
+    stop_at = started + 0.1  # while every task is still connecting
+    result = drive_load(_target(server.url("/ok")), _plan(concurrency=2, duration="30s"),
+                        stop=lambda: time.perf_counter() >= stop_at)
+    assert time.perf_counter() - started < 5, "the run went on after its stop"
+    assert result.interrupted

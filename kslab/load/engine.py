@@ -142,7 +142,7 @@ class Engine:
         conn: Connection | None = None
         clock, exchange = time.perf_counter, self._exchange
         end = float("inf") if end is None else end
-        while (self._budget < 0 or self._take()) and (now := clock()) < end:
+        while not self._halted() and (self._budget < 0 or self._take()) and (now := clock()) < end:
             conn = await exchange(conn, now)
         if conn is not None:
             conn.close()
@@ -152,7 +152,7 @@ class Engine:
         while True:
             slot = self._next_slot
             intended = start + slot * interval
-            if (end is not None and intended >= end) or not self._take():
+            if self._halted() or (end is not None and intended >= end) or not self._take():
                 break
             self._next_slot = slot + 1
             wait = intended - time.perf_counter()
@@ -201,6 +201,11 @@ class Engine:
         for conn in list(self.connections):
             conn.close()
         self.connections.clear()
+
+    def _halted(self) -> bool:
+        """Stopped: each loop checks it itself, because Python 3.11's asyncio.wait_for (connect) can swallow the
+        cancellation that ends a step (CPython gh-86296) and the task would run on to the step's end."""
+        return self.stopped is not None and self.stopped.is_set()
 
     def stop(self) -> None:
         if self.stopped is not None and not self.stopped.is_set():
