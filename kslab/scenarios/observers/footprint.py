@@ -26,7 +26,7 @@ from kslab.kube.quantity import cpu_millis, memory_bytes
 from kslab.kube.resources import ResourceRef
 from kslab.scenarios.context import ScenarioContext
 from kslab.scenarios.observers.common import seconds
-from kslab.scenarios.observers.modes import SIDES, is_ready, isvc_outcome, live_pods, side_names, wait_until
+from kslab.scenarios.observers.modes import SIDES, is_ready, isvc_outcome, live_pods, side_names, wait_pods
 
 Obj = dict[str, Any]
 MI = 1024 * 1024
@@ -126,7 +126,7 @@ def observe_footprint(ctx: ScenarioContext, options: dict[str, Any]) -> dict[str
             out["reached_zero"], out["not_ready"] = False, f"InferenceService {names[zero]} is not Ready"
         else:
             ctx.progress("footprint", "wait", f"{names[zero]} at zero pods (up to {timeout:g}s)")
-            out["reached_zero"] = wait_until(ctx, lambda: not live_pods(ctx, names[zero]), timeout)
+            out["reached_zero"] = wait_pods(ctx, names[zero], lambda pods: not pods, timeout, "gone (zero pods)")
         out["waited_s"] = round(time.monotonic() - started, 3)
         ctx.mark(f"footprint {out['label']}: {zero} " + ("at zero" if out["reached_zero"] else "not at zero"))
     out["t_s"] = ctx.elapsed()

@@ -57,11 +57,32 @@ def ready_sides(ctx: ScenarioContext, options: dict[str, Any]) -> tuple[dict[str
     return ready, skipped
 
 
+def _predictor_pods(name: str) -> str:
+    return f"serving.kserve.io/inferenceservice={name},component=predictor"
+
+
+def _alive(pods: list[Obj]) -> list[Obj]:
+    return [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
+
+
 def live_pods(ctx: ScenarioContext, name: str) -> list[Obj]:
     """The predictor pods of InferenceService ``name`` that are not being deleted."""
-    pods, _ = ctx.kube().list(R.POD, ctx.namespace,
-                              label_selector=f"serving.kserve.io/inferenceservice={name},component=predictor")
-    return [p for p in pods if not (p.get("metadata") or {}).get("deletionTimestamp")]
+    pods, _ = ctx.kube().list(R.POD, ctx.namespace, label_selector=_predictor_pods(name))
+    return _alive(pods)
+
+
+def wait_pods(ctx: ScenarioContext, name: str, check: Any, timeout: float, what: str) -> bool:
+    """Follow ``name``'s live predictor pods (one list + watch, kslab.kube.wait) until ``check(pods)`` holds
+    (True) or ``timeout`` passes (False)."""
+    from kslab.errors import WaitTimeout
+    from kslab.kube.wait import wait_for_list
+
+    try:
+        wait_for_list(ctx.kube(), R.POD, ctx.namespace, lambda pods: bool(check(_alive(pods))),
+                      label_selector=_predictor_pods(name), timeout=timeout, what=what)
+    except WaitTimeout:
+        return False
+    return True
 
 
 def is_ready(pod: Obj) -> bool:

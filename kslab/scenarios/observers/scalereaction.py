@@ -19,12 +19,13 @@ from kslab.scenarios.context import ScenarioContext
 from kslab.scenarios.observers.common import number, seconds
 from kslab.scenarios.observers.modes import (
     BackgroundLoad,
+    is_ready,
     load_figures,
     ready_count,
     ready_sides,
     request_body,
     side_target,
-    wait_until,
+    wait_pods,
 )
 
 AUTOSCALER = {"serverless": "Knative KPA (in-flight requests)", "raw": "Kubernetes HPA (CPU utilisation)"}
@@ -48,7 +49,8 @@ def _one(ctx: ScenarioContext, side: str, name: str, options: dict[str, Any], bo
         started = time.monotonic()
         ctx.mark(f"scale-reaction: {side} load step to {concurrency}")
         try:
-            added = wait_until(ctx, lambda: ready_count(ctx, name) > before, window)
+            added = wait_pods(ctx, name, lambda pods: sum(map(is_ready, pods)) > before, window,
+                              f"more than {before} ready")
             out["reaction_s"] = round(time.monotonic() - started, 3) if added else None
         finally:
             result = load.stop()
